@@ -1,0 +1,58 @@
+# The two README commands: `make synth` and `make test`. Both set themselves up.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+# No AWS account is needed anywhere: tools that insist on a region get a dummy one.
+export AWS_DEFAULT_REGION ?= us-east-1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+export SAGEMAKER_SKIP_TELEMETRY := 1
+CDK_FLAGS := --no-notices --no-version-reporting --ci
+CONTEXT ?=
+
+.PHONY: synth test lint bench lock images clean setup
+
+setup: $(VENV)/.installed node_modules/.installed
+
+# Reinstall only when a pin changed.
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: setup
+	rm -rf cdk.out
+	$(CDK) synth $(CDK_FLAGS) --quiet $(CONTEXT)
+	$(PY) tools/lint_templates.py cdk.out
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) tools/lint_templates.py cdk.out
+
+bench: setup
+	$(PY) bench/synth.py
+
+# Regenerate the region image table from the installed sagemaker SDK.
+images: setup
+	$(PY) tools/generate_images.py
+
+# Re-resolve every transitive pin from requirements-dev.txt in a throwaway venv.
+lock:
+	rm -rf /tmp/mlops-cdk-lock && $(PYTHON) -m venv /tmp/mlops-cdk-lock
+	/tmp/mlops-cdk-lock/bin/pip install --quiet -r requirements-dev.txt
+	{ echo "# Every installed package, pinned: pip freeze of a clean install of requirements-dev.txt."; \
+	  echo "# Regenerate with: make lock"; /tmp/mlops-cdk-lock/bin/pip freeze; } > constraints.txt
+
+clean:
+	rm -rf cdk.out .pytest_cache

@@ -1,0 +1,113 @@
+"""The test harness every construct and stack test uses.
+
+``synth(build)`` runs ``build(app)`` in a fresh ``App`` that carries the
+reference app's context (feature flags included, so tests see the templates
+``make synth`` produces) with cdk-nag's AwsSolutions pack enabled, synthesizes
+it and returns, per stack: the assertions ``Template``, the raw JSON, the
+cdk-nag findings not acknowledged, and cfn-lint findings on demand.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import json
+import pathlib
+import re
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+from aws_cdk import App, Validations
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
+
+from tools.lint_templates import lint_template
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+@functools.cache
+def reference_context() -> dict[str, Any]:
+    """cdk.json's context: the feature flags and default configuration of the reference app."""
+    return json.loads((ROOT / "cdk.json").read_text())["context"]
+
+
+@dataclasses.dataclass
+class SynthResult:
+    stacks: dict[str, dict[str, Any]]  # stack name -> template JSON
+    template_paths: dict[str, pathlib.Path]
+    nag_findings: list[str]  # "RULE at path" for every unacknowledged finding, any severity
+
+    def template(self, stack: str | None = None) -> Template:
+        return Template.from_json(self.json(stack))
+
+    def json(self, stack: str | None = None) -> dict[str, Any]:
+        if stack is None:
+            (stack,) = self.stacks  # exactly one stack, or name it
+        return self.stacks[stack]
+
+    def lint(self, stack: str | None = None) -> list[str]:
+        if stack is None:
+            (stack,) = self.stacks
+        return lint_template(self.template_paths[stack])
+
+    def nag_findings_for(self, stack: str) -> list[str]:
+        return [f for f in self.nag_findings if f" at {stack}/" in f]
+
+
+def synth(build: Callable[[App], Any], *, context: dict[str, Any] | None = None, nag: bool = True) -> SynthResult:
+    """Synthesize what ``build(app)`` adds to a fresh app; never raises on nag findings, returns them."""
+    outdir = tempfile.mkdtemp(prefix="mlops-cdk-test-")
+    app = App(outdir=outdir, context={**reference_context(), **(context or {})})
+    build(app)
+    if nag:
+        Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    try:
+        assembly = app.synth()
+    except RuntimeError as exc:  # cdk-nag findings fail synthesis: report them instead
+        if "ValidationFailed" not in str(exc):
+            raise
+        assembly = None
+    findings = _nag_findings(pathlib.Path(outdir) / "validation-report.json")
+    stacks, paths = {}, {}
+    for path in sorted(pathlib.Path(outdir).rglob("*.template.json")):
+        name = path.name.removesuffix(".template.json")
+        stacks[name] = json.loads(path.read_text())
+        paths[name] = path
+    if assembly is None and not findings:
+        raise RuntimeError(f"synthesis failed without a validation report in {outdir}")
+    return SynthResult(stacks, paths, findings)
+
+
+def _nag_findings(report_path: pathlib.Path) -> list[str]:
+    if not report_path.exists():
+        return []
+    report = json.loads(report_path.read_text())
+    found = []
+    for plugin in report.get("pluginReports", []):
+        for violation in plugin.get("violations", []):
+            for construct in violation.get("violatingConstructs", []):
+                found.append(f"{violation['ruleName']} ({violation.get('severity')}) at {construct['constructPath']}")
+    return found
+
+
+# Asset hashes change with any byte of a Lambda or script: normalize them so a
+# snapshot diff shows template changes, not packaging noise.
+_HASH_RE = re.compile(r"[0-9a-f]{64}")
+
+
+def normalized(template: dict[str, Any]) -> dict[str, Any]:
+    text = json.dumps(copy.deepcopy(template), sort_keys=True)
+    return json.loads(_HASH_RE.sub("<asset-hash>", text))
+
+
+def resources_of_type(template: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template.get("Resources", {}).items() if v["Type"] == type_name}
+
+
+def only_resource(template: dict[str, Any], type_name: str) -> dict[str, Any]:
+    found = resources_of_type(template, type_name)
+    assert len(found) == 1, f"expected one {type_name}, found {sorted(found)}"
+    return next(iter(found.values()))
