@@ -1,0 +1,113 @@
+"""One way to deploy the library's runtime code (``mlops_cdk/lambdas/<name>/``) as a Lambda function.
+
+Every function of the platform gets the same guarantees: its own role with
+only the log permissions it needs (no managed policies), a retained log group,
+an encrypted SQS dead-letter queue for asynchronous invocations (EventBridge
+invokes asynchronously, so a failed event lands there instead of vanishing),
+and the current Python runtime.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+from collections.abc import Mapping
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from .._validation import invalid, require_int
+from ._nag import acknowledge
+
+LAMBDAS_DIR = pathlib.Path(__file__).resolve().parent.parent / "lambdas"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+_OWNER = "PlatformFunction"
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class PlatformFunction(Construct):
+    """A Lambda function running ``mlops_cdk/lambdas/<code>/handler.py:handler``.
+
+    Exposes ``function``, ``role``, ``dead_letter_queue`` and ``log_group``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        code: str,
+        description: str,
+        environment: Mapping[str, str] | None = None,
+        timeout: Duration = Duration.minutes(1),
+        memory_size: int = 256,
+        retry_attempts: int = 2,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+    ) -> None:
+        super().__init__(scope, id)
+        if not isinstance(code, str) or not _NAME_RE.match(code) or not (LAMBDAS_DIR / code / "handler.py").is_file():
+            available = sorted(p.name for p in LAMBDAS_DIR.iterdir() if (p / "handler.py").is_file())
+            raise invalid(_OWNER, "code", code, " | ".join(available) or "a folder of mlops_cdk/lambdas")
+        require_int(_OWNER, "memory_size", memory_size, minimum=128, maximum=10240)
+        require_int(_OWNER, "retry_attempts", retry_attempts, minimum=0, maximum=2)
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            "AwsSolutions-SQS3",
+            "This queue is itself the dead-letter queue of the function's asynchronous invocations.",
+        )
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.RETAIN
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Runs {self.node.path}",
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[f"{self.log_group.log_group_arn}"],
+            )
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="handler.handler",
+            code=lambda_.Code.from_asset(str(LAMBDAS_DIR / code), exclude=["__pycache__", "*.pyc"]),
+            description=description,
+            environment=dict(environment or {}),
+            timeout=timeout,
+            memory_size=memory_size,
+            role=self.role,
+            log_group=self.log_group,
+            dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=retry_attempts,
+        )
+        # The function already references the role (GetAtt); an extra explicit
+        # DependsOn on it is redundant (cfn-lint W3005).
+        cfn_function: lambda_.CfnFunction = self.function.node.default_child  # type: ignore[assignment]
+        default_policy = self.role.node.find_child("DefaultPolicy").node.default_child
+        cfn_function.add_override("DependsOn", [Stack.of(self).get_logical_id(default_policy)])
+
+    @property
+    def function_arn(self) -> str:
+        return self.function.function_arn
+
+    def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
+        self.role.add_to_principal_policy(statement)
