@@ -19,6 +19,8 @@ from typing import Any
 from ._validation import invalid, require_emails
 
 STAGES = ("dev", "staging", "prod")
+# S3 bucket names are <= 63 chars: prefix + "-" + 12-digit account + "-" + region (<= 14).
+MAX_PREFIX = 35
 
 # Names end up in bucket names, SageMaker resource names and tags, so they
 # follow the strictest of those rules: lower-case letters, digits, hyphens.
@@ -57,6 +59,12 @@ class PlatformConfig:
             value = getattr(self, key)
             if not isinstance(value, str) or not _NAME_RE.match(value):
                 raise _fail(key, value, "3-32 characters of a-z, 0-9 and '-', starting with a letter")
+        if len(self.prefix) > MAX_PREFIX:
+            raise _fail(
+                "project_name", self.project_name,
+                f"project_name, model_name and stage joined by '-' of at most {MAX_PREFIX} characters "
+                f"(bucket names carry account and region too); {self.prefix!r} has {len(self.prefix)}",
+            )
         if self.stage not in STAGES:
             raise _fail("stage", self.stage, " | ".join(STAGES))
         object.__setattr__(self, "alert_emails", require_emails("config", "alert_emails", self.alert_emails))

@@ -45,6 +45,7 @@ def test_foreign_context_keys_are_ignored():
     "context, key, fragment",
     [
         ({"stage": "qa"}, "stage", "dev | staging | prod"),
+        ({"project_name": "a" * 20, "model_name": "b" * 20}, "project_name", "at most 35"),
         ({"project_name": "Has Spaces"}, "project_name", "a-z"),
         ({"project_name": "ab"}, "project_name", "3-32"),
         ({"model_name": "x" * 40}, "model_name", "3-32"),

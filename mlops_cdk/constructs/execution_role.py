@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._validation import require_choice
-from ._nag import acknowledge, logical_ref
+from ._nag import acknowledge, acknowledge_bucket_grant
 from .images import IMAGE_KEYS, image_repository_arn
 from .secure_bucket import SecureBucket
 
@@ -131,32 +131,4 @@ class SageMakerExecutionRole(Construct):
         self.role.add_to_principal_policy(statement)
 
     def _acknowledge_object_wildcard(self, bucket: s3.IBucket, prefix: str) -> None:
-        cfn_bucket = bucket.node.default_child
-        if isinstance(cfn_bucket, s3.CfnBucket):
-            acknowledge(
-                self.role,
-                f"AwsSolutions-IAM5[Resource::{logical_ref(cfn_bucket, 'Arn')}/{prefix}*]",
-                f"Object access is limited to the prefix '{prefix}' of one platform bucket; "
-                "object keys are created at run time.",
-            )
-        acknowledge(
-            self.role,
-            "AwsSolutions-IAM5[Action::s3:GetObject*]",
-            "Read access is granted with the S3 read action group, scoped to one bucket and prefix.",
-        )
-        acknowledge(
-            self.role,
-            "AwsSolutions-IAM5[Action::s3:GetBucket*]",
-            "Bucket metadata reads (location, versioning) on the platform bucket only.",
-        )
-        acknowledge(
-            self.role,
-            "AwsSolutions-IAM5[Action::s3:List*]",
-            "Listing is needed to read a prefix of the platform bucket; scoped to that bucket.",
-        )
-        for action in ("s3:DeleteObject*", "s3:Abort*", "kms:GenerateDataKey*", "kms:ReEncrypt*"):
-            acknowledge(
-                self.role,
-                f"AwsSolutions-IAM5[Action::{action}]",
-                "Part of aws-cdk-lib's read/write grant, scoped to one bucket prefix and its key.",
-            )
+        acknowledge_bucket_grant(self.role, bucket, f"{prefix}*", f"access is limited to the prefix '{prefix}'.")

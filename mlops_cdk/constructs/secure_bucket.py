@@ -37,6 +37,7 @@ class SecureBucket(Construct):
         scope: Construct,
         id: str,
         *,
+        bucket_name: str | None = None,
         encryption_key: kms.IKey | None = None,
         access_logs_bucket: s3.IBucket | None = None,
         access_logs_prefix: str = "access-logs/",
@@ -64,6 +65,7 @@ class SecureBucket(Construct):
         self.bucket = s3.Bucket(
             self,
             "Bucket",
+            bucket_name=bucket_name,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.encryption_key,
             bucket_key_enabled=True,
