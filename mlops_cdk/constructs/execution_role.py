@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._validation import require_choice
-from ._nag import acknowledge, acknowledge_bucket_grant
+from ._nag import acknowledge, acknowledge_bucket_grant, nag_spelling
 from .images import IMAGE_KEYS, image_repository_arn
 from .secure_bucket import SecureBucket
 
@@ -121,6 +121,76 @@ class SageMakerExecutionRole(Construct):
         grant = target.grant_read_write(self.role, f"{prefix}*")
         self._acknowledge_object_wildcard(target, prefix)
         return grant
+
+    def grant_pipeline_jobs(self, model_package_group_name: str | None = None) -> None:
+        """What a SageMaker pipeline running as this role needs to run its steps.
+
+        Pipelines name their jobs ``pipelines-<execution>-<step>-<hash>``, so
+        job permissions are limited to that prefix; registering a model is
+        limited to one model package group; the role may pass only itself,
+        and only to SageMaker.
+        """
+        arn = f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+        jobs = [f"{arn}:{kind}/pipelines-*" for kind in ("processing-job", "training-job", "transform-job")]
+        statements = [
+            iam.PolicyStatement(
+                sid="PipelineJobs",
+                actions=[
+                    "sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob",
+                    "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+                    "sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob",
+                    "sagemaker:AddTags",
+                ],
+                resources=jobs,
+            ),
+            iam.PolicyStatement(
+                sid="PipelineExperiments",
+                actions=[
+                    "sagemaker:CreateExperiment", "sagemaker:CreateTrial", "sagemaker:CreateTrialComponent",
+                    "sagemaker:AssociateTrialComponent", "sagemaker:UpdateTrialComponent",
+                    "sagemaker:DescribeExperiment", "sagemaker:DescribeTrial", "sagemaker:DescribeTrialComponent",
+                    "sagemaker:AddTags",
+                ],
+                resources=[f"{arn}:experiment/*", f"{arn}:experiment-trial/*", f"{arn}:experiment-trial-component/*"],
+            ),
+            iam.PolicyStatement(
+                sid="PassOwnRoleToSageMaker",
+                actions=["iam:PassRole"],
+                resources=[self.role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            ),
+        ]
+        if model_package_group_name is not None:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="RegisterModelVersions",
+                    actions=["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:AddTags"],
+                    resources=[
+                        f"{arn}:model-package-group/{model_package_group_name}",
+                        f"{arn}:model-package/{model_package_group_name}/*",
+                    ],
+                )
+            )
+        policy = iam.Policy(self, "PipelinePolicy", roles=[self.role], statements=statements)
+        for kind in ("processing-job", "training-job", "transform-job"):
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:{kind}/pipelines-*]",
+                "Pipeline job names are generated per execution; limited to the 'pipelines-' prefix SageMaker uses.",
+            )
+        for kind in ("experiment", "experiment-trial", "experiment-trial-component"):
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:{kind}/*]",
+                "Experiment and trial names derive from pipeline execution ids, known only at run time.",
+            )
+        if model_package_group_name is not None:
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
+                f"model-package/{nag_spelling(policy, model_package_group_name)}/*]",
+                "Model package versions are numbered at registration; limited to one model package group.",
+            )
 
     def grant_key(self, key: kms.IKey) -> iam.Grant:
         """Encrypt and decrypt with ``key`` (volumes, outputs, captured data)."""

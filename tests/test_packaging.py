@@ -1,0 +1,26 @@
+"""The wheel a user installs carries the runtime code the constructs deploy as assets."""
+
+import pathlib
+import subprocess
+import sys
+import zipfile
+
+from tests.harness import ROOT
+
+
+def test_wheel_ships_lambdas_and_pipeline_scripts(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path)],
+        check=True,
+        cwd=tmp_path,
+    )
+    (wheel,) = tmp_path.glob("mlops_cdk-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {
+        str(path.relative_to(ROOT))
+        for pattern in ("mlops_cdk/lambdas/*/*.py", "mlops_cdk/pipeline_defs/scripts/*.py")
+        for path in ROOT.glob(pattern)
+    }
+    assert expected <= names, sorted(expected - names)
+    assert "mlops_cdk/constructs/images_generated.py" in names
+    assert not any(n.startswith(("tests/", "tools/", "bench/")) for n in names)
