@@ -19,7 +19,7 @@ class ScoringStack(cdk.Stack):
         super().__init__(scope, id, **kwargs)
         results = SecureBucket(self, "Results", noncurrent_version_expiration_days=30)
         role = SageMakerExecutionRole(self, "BatchRole", images=["xgboost"])
-        role.grant_bucket_read(foundation.data_bucket_in(self), prefix="models/")
+        role.grant_bucket_read(foundation.data, prefix="models/")
         role.grant_bucket_read_write(results, prefix="scores/")
         AlertTopic(self, "ScoringAlerts", emails=["scoring-team@example.com"])
 

@@ -6,6 +6,7 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from .config import PlatformConfig
+from .stacks.feature_store import FeatureStoreStack
 from .stacks.foundation import FoundationStack
 
 
@@ -16,7 +17,8 @@ def stack_name(config: PlatformConfig, part: str) -> str:
 def build_platform(app: App, config: PlatformConfig) -> dict[str, object]:
     """Add every stack of one model and stage to ``app``; returns them by role."""
     foundation = FoundationStack(app, stack_name(config, "foundation"), config=config)
-    return {"foundation": foundation}
+    feature_store = FeatureStoreStack(app, stack_name(config, "feature-store"), config=config, foundation=foundation)
+    return {"foundation": foundation, "feature_store": feature_store}
 
 
 def enable_nag(app: App) -> None:

@@ -14,7 +14,9 @@ def platform():
 
 
 def test_default_platform_has_every_stack(platform):
-    assert "mlops-fraud-detection-dev-foundation" in platform.stacks
+    assert set(platform.stacks) == {
+        f"mlops-fraud-detection-dev-{part}" for part in ("foundation", "feature-store")
+    }
 
 
 def test_reference_platform_is_nag_clean(platform):

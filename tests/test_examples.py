@@ -24,15 +24,13 @@ def test_example_synthesizes_both_stacks(result):
     assert set(result.stacks) == {"RiskFoundation", "RiskScoring"}
 
 
-def test_example_reads_foundation_bucket_by_name_not_export(result):
+def test_example_reads_foundation_bucket_across_stacks_limited_to_prefix(result):
     scoring = result.json("RiskScoring")
     statements = [s for r in scoring["Resources"].values() if r["Type"] == "AWS::IAM::Policy"
                   for s in r["Properties"]["PolicyDocument"]["Statement"]]
-    reads = [s for s in statements if "s3:GetObject*" in s["Action"] and "credit-scoring" in str(s["Resource"])]
+    reads = [s for s in statements if "s3:GetObject*" in s["Action"] and "ImportValue" in str(s["Resource"])]
     assert len(reads) == 1
-    text = str(reads[0]["Resource"])
-    assert "risk-credit-scoring-staging-" in text and "AWS::AccountId" in text and "ImportValue" not in text
-    assert "models/*" in text
+    assert "/models/*" in str(reads[0]["Resource"])
 
 
 def test_example_is_nag_and_lint_clean(result):

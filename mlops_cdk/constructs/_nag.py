@@ -8,11 +8,14 @@ on a reason long enough to say *why* the finding is safe.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
+import jsii
 from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_s3 as s3
-from constructs import IConstruct
+from constructs import IConstruct, IValidation
 
 _MIN_REASON = 20
 # What aws-cdk-lib's bucket grants add beyond plain object actions.
@@ -29,43 +32,72 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
 
 
-def nag_spelling(scope: IConstruct, value: Any) -> str:
-    """How cdk-nag spells ``value`` (a token or CloudFormation expression) seen from ``scope``'s stack.
+def flatten_cfn_reference(node: Any) -> str:
+    """How cdk-nag spells a resolved CloudFormation value in a finding id (a port of its ``flattenCfnReference``)."""
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if "Fn::Join" in node:
+            delimiter, items = node["Fn::Join"]
+            return delimiter.join(flatten_cfn_reference(item) for item in items)
+        if "Fn::Sub" in node:
+            return flatten_cfn_reference(node["Fn::Sub"])
+        if "Fn::GetAtt" in node:
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{flatten_cfn_reference(resource)}.{flatten_cfn_reference(attribute)}>"
+        if "Fn::ImportValue" in node:
+            return flatten_cfn_reference(node["Fn::ImportValue"])
+        if "Ref" in node:
+            return f"<{flatten_cfn_reference(node['Ref'])}>"
+    return json.dumps(node, separators=(",", ":"), ensure_ascii=False)
 
-    ``{"Fn::GetAtt": ["B", "Arn"]}`` -> ``<B.Arn>``, ``{"Ref": "AWS::Region"}`` -> ``<AWS::Region>``,
-    ``Fn::Join`` -> its parts concatenated.
+
+@jsii.implements(IValidation)
+class _WildcardAcknowledgments:
+    """Acknowledges ``AwsSolutions-IAM5`` for specific wildcard resources once their references are final.
+
+    A finding id spells the resource as cdk-nag sees it in the synthesized
+    template, and a resource of another stack only becomes an
+    ``Fn::ImportValue`` during synthesis. CDK runs construct validations after
+    cross-stack references are resolved and before policy-validation plugins
+    (cdk-nag), so the exact ids are computed then: never a blanket acknowledgment.
     """
-    resolved = Stack.of(scope).resolve(value)
-    if isinstance(resolved, str):
-        return resolved
-    if isinstance(resolved, dict) and len(resolved) == 1:
-        ((fn, arg),) = resolved.items()
-        if fn == "Ref":
-            return f"<{arg}>"
-        if fn == "Fn::GetAtt":
-            return f"<{arg[0]}.{arg[1]}>"
-        if fn == "Fn::Join" and arg[0] == "":
-            return "".join(nag_spelling(scope, part) for part in arg[1])
-    raise ValueError(f"cannot spell {resolved!r} as cdk-nag does")
+
+    def __init__(self, scope: IConstruct) -> None:
+        self._scope = scope
+        self._entries: list[tuple[Any, str]] = []
+
+    def add(self, resource: Any, reason: str) -> None:
+        self._entries.append((resource, reason))
+
+    def validate(self) -> list[str]:
+        stack = Stack.of(self._scope)
+        for resource, reason in self._entries:
+            flat = flatten_cfn_reference(stack.resolve(resource))
+            if "*" in flat:
+                acknowledge(self._scope, f"AwsSolutions-IAM5[Resource::{flat}]", reason)
+        return []
 
 
-def logical_ref(element: IConstruct, attribute: str | None = None) -> str:
-    """cdk-nag's spelling of a reference to ``element``: ``<LogicalId>`` or ``<LogicalId.Attr>``."""
-    stack = Stack.of(element)
-    logical_id = stack.resolve(stack.get_logical_id(element))  # type: ignore[arg-type]
-    return f"<{logical_id}.{attribute}>" if attribute else f"<{logical_id}>"
+def acknowledge_wildcard_resources(scope: IConstruct, resources: Iterable[tuple[Any, str]]) -> None:
+    """Acknowledge IAM5 for each ``(resource expression, reason)`` on ``scope``, spelled at synth time."""
+    acks = _WildcardAcknowledgments(scope)
+    for resource, reason in resources:
+        acks.add(resource, reason)
+    scope.node.add_validation(acks)
 
 
 def acknowledge_bucket_grant(grantee_scope: IConstruct, bucket: s3.IBucket, key_pattern: str, why: str) -> None:
     """Acknowledge the wildcards of an aws-cdk-lib bucket grant limited to ``key_pattern`` (e.g. ``models/*``).
 
-    ``grantee_scope`` is the construct holding the policy (the role). The bucket
-    must be in the grantee's stack or imported by a name made of pseudo
-    parameters (see ``FoundationStack.data_bucket_in``): a cross-stack export
-    name is only known after synthesis, too late to acknowledge.
+    ``grantee_scope`` is the construct holding the policy (the role); the
+    bucket may live in any stack.
     """
-    resource = f"{nag_spelling(grantee_scope, bucket.bucket_arn)}/{key_pattern}"
-    acknowledge(grantee_scope, f"AwsSolutions-IAM5[Resource::{resource}]", f"Object keys are created at run time; {why}")
+    acknowledge_wildcard_resources(
+        grantee_scope, [(f"{bucket.bucket_arn}/{key_pattern}", f"Object keys are created at run time; {why}")]
+    )
     for action in _BUCKET_GRANT_ACTION_WILDCARDS:
         acknowledge(
             grantee_scope,

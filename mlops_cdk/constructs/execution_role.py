@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._validation import require_choice
-from ._nag import acknowledge, acknowledge_bucket_grant, nag_spelling
+from ._nag import acknowledge, acknowledge_bucket_grant, acknowledge_wildcard_resources
 from .images import IMAGE_KEYS, image_repository_arn
 from .secure_bucket import SecureBucket
 
@@ -185,11 +185,10 @@ class SageMakerExecutionRole(Construct):
                 "Experiment and trial names derive from pipeline execution ids, known only at run time.",
             )
         if model_package_group_name is not None:
-            acknowledge(
+            acknowledge_wildcard_resources(
                 policy,
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
-                f"model-package/{nag_spelling(policy, model_package_group_name)}/*]",
-                "Model package versions are numbered at registration; limited to one model package group.",
+                [(f"{arn}:model-package/{model_package_group_name}/*",
+                  "Model package versions are numbered at registration; limited to one model package group.")],
             )
 
     def grant_key(self, key: kms.IKey) -> iam.Grant:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Aws, CfnOutput, Stack, Tags
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ..config import PlatformConfig
@@ -36,8 +35,8 @@ class FoundationStack(Stack):
         kwargs.setdefault("description", f"mlops-cdk foundation for {config.model_name} ({config.stage})")
         super().__init__(scope, id, **kwargs)
         self.config = config
-        # Named from pseudo parameters, so every stack can rebuild the same ARN
-        # without a cross-stack export (see data_bucket_in).
+        # A predictable name (unique per account and region) that scripts and
+        # notebooks can derive without reading stack outputs.
         self.data_bucket_name = f"{config.prefix}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
 
         self.data = SecureBucket(self, "Data", bucket_name=self.data_bucket_name, event_bridge_enabled=True)
@@ -53,23 +52,3 @@ class FoundationStack(Stack):
         CfnOutput(self, "ExecutionRoleArn", value=self.execution_role.role_arn, description="SageMaker execution role")
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic_arn, description="SNS topic for alerts")
 
-    def data_bucket_in(self, scope: Construct) -> s3.IBucket:
-        """The platform bucket as seen from a construct of another stack, referenced by name, not export.
-
-        Grants on it then spell the same ARN in every stack (so their cdk-nag
-        acknowledgments can be computed at construct time), and no
-        CloudFormation export ties the stacks in a deadly embrace. The key is
-        still referenced by ARN (an export), which grants never wildcard.
-        """
-        if Stack.of(scope) is self:
-            return self.data.bucket
-        existing = scope.node.try_find_child("PlatformDataBucket")
-        if existing is not None:
-            return existing  # type: ignore[return-value]
-        Stack.of(scope).add_dependency(self, "uses the platform data bucket")
-        return s3.Bucket.from_bucket_attributes(
-            scope,
-            "PlatformDataBucket",
-            bucket_name=self.data_bucket_name,
-            encryption_key=self.data.encryption_key,
-        )
