@@ -42,6 +42,7 @@ lint: setup
 
 bench: setup
 	$(PY) bench/synth.py
+	$(PY) bench/drift_checker.py --repeat 5
 
 # Regenerate the region image table from the installed sagemaker SDK.
 images: setup

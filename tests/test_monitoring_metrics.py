@@ -1,0 +1,135 @@
+"""Course 11.9 custom model-quality metrics: values vs scikit-learn, publication in moto CloudWatch."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import numpy as np
+import pytest
+from moto import mock_aws
+from sklearn.metrics import accuracy_score, precision_score, recall_score
+
+from mlops_cdk import monitoring_metrics as mm
+from mlops_cdk.lambdas.drift_checker import handler as drift_handler
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_metrics_match_sklearn_on_random_labels(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 500))
+    y_true = rng.integers(0, 2, n)
+    # Predictions right most of the time, with a seed-dependent error rate.
+    y_pred = np.where(rng.random(n) < rng.uniform(0.5, 1.0), y_true, 1 - y_true)
+    ours = mm.compute_classification_metrics(y_true, y_pred)
+    assert ours["Accuracy"] == pytest.approx(accuracy_score(y_true, y_pred), abs=1e-12)
+    assert ours["Precision"] == pytest.approx(precision_score(y_true, y_pred, zero_division=0), abs=1e-12)
+    assert ours["Recall"] == pytest.approx(recall_score(y_true, y_pred, zero_division=0), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_pred"),
+    [
+        ([0, 0, 1, 1], [0, 0, 0, 0]),  # nothing predicted positive: precision 0
+        ([0, 0, 0], [0, 1, 0]),  # no actual positive: recall 0
+        ([0, 0], [0, 0]),  # both
+        ([1], [1]),
+    ],
+)
+def test_zero_division_gives_zero_like_sklearn(y_true, y_pred):
+    ours = mm.compute_classification_metrics(y_true, y_pred)
+    assert ours == {
+        "Accuracy": accuracy_score(y_true, y_pred),
+        "Precision": precision_score(y_true, y_pred, zero_division=0),
+        "Recall": recall_score(y_true, y_pred, zero_division=0),
+    }
+
+
+def test_accepts_lists_tuples_floats_and_numpy_booleans():
+    expected = {"Accuracy": 2 / 3, "Precision": 1.0, "Recall": 0.5}
+    assert mm.compute_classification_metrics([1, 0, 1], (1.0, 0.0, 0.0)) == expected
+    assert mm.compute_classification_metrics(np.array([1, 0, 1]), np.array([0.9, 0.2, 0.4]) > 0.5) == expected
+    assert mm.compute_classification_metrics([True, False, True], [1, 0, 0]) == expected
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_pred", "message"),
+    [
+        ([0, 1], [0], "same length, got 2 and 1"),
+        ([], [], "empty"),
+        ([0, 2], [0, 1], r"y_true\[1\] = 2: labels must be binary"),
+        ([0, 1], [0, -1], r"y_pred\[1\] = -1"),
+        ([0, 1], ["0", "1"], r"y_pred\[0\] = '0'"),
+        ([0, float("nan")], [0, 1], r"y_true\[1\] = nan"),
+        ([0, 0.5], [0, 1], r"y_true\[1\] = 0.5"),
+        ("01", [0, 1], "y_true must be a sequence"),
+        (None, [0, 1], "y_true must be a sequence"),
+    ],
+)
+def test_bad_inputs_raise_value_error(y_true, y_pred, message):
+    with pytest.raises(ValueError, match=message):
+        mm.compute_classification_metrics(y_true, y_pred)
+
+
+def test_publish_custom_metrics_to_cloudwatch():
+    now = datetime(2024, 5, 2, 12, 0, tzinfo=timezone.utc)
+    y_true, y_pred = [1, 1, 0, 0, 1], [1, 0, 0, 1, 1]
+    with mock_aws():
+        cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+        result = mm.publish_custom_metrics(
+            y_true, y_pred, model_name="churn-model", endpoint_name="churn-endpoint",
+            cloudwatch_client=cloudwatch, timestamp=now,
+        )
+        assert result == {"Accuracy": 0.6, "Precision": 2 / 3, "Recall": 2 / 3}
+        listed = cloudwatch.list_metrics(Namespace="MLOps/ModelMonitoring")["Metrics"]
+        assert sorted(m["MetricName"] for m in listed) == ["ModelAccuracy", "ModelPrecision", "ModelRecall"]
+        for m in listed:
+            assert m["Dimensions"] == [
+                {"Name": "ModelName", "Value": "churn-model"},
+                {"Name": "EndpointName", "Value": "churn-endpoint"},
+            ]
+        for name, key in (("ModelAccuracy", "Accuracy"), ("ModelPrecision", "Precision"), ("ModelRecall", "Recall")):
+            (point,) = cloudwatch.get_metric_statistics(
+                Namespace=mm.NAMESPACE, MetricName=name,
+                Dimensions=[{"Name": "ModelName", "Value": "churn-model"}, {"Name": "EndpointName", "Value": "churn-endpoint"}],
+                StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=5), Period=60, Statistics=["Average"],
+            )["Datapoints"]
+            assert point["Average"] == pytest.approx(result[key])
+
+
+def test_publish_uses_the_given_namespace_and_default_client():
+    with mock_aws():
+        mm.publish_custom_metrics([1, 0], [1, 0], model_name="m", endpoint_name="e", namespace="Custom/ML/Model")
+        cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+        assert len(cloudwatch.list_metrics(Namespace="Custom/ML/Model")["Metrics"]) == 3
+        assert cloudwatch.list_metrics(Namespace=mm.NAMESPACE)["Metrics"] == []
+
+
+@pytest.mark.parametrize("prop", ["model_name", "endpoint_name", "namespace"])
+def test_publish_validates_names_before_calling_aws(prop):
+    kwargs = {"model_name": "m", "endpoint_name": "e", "namespace": "ns", prop: " "}
+
+    class NoCalls:
+        def __getattr__(self, name):
+            raise AssertionError("no AWS call expected")
+
+    with pytest.raises(ValueError, match=f"'{prop}': invalid value ' '"):
+        mm.publish_custom_metrics([1], [1], cloudwatch_client=NoCalls(), **kwargs)
+    with pytest.raises(ValueError, match="same length"):
+        mm.publish_custom_metrics([1], [1, 0], model_name="m", endpoint_name="e", cloudwatch_client=NoCalls())
+
+
+def test_metric_names_are_stable_and_match_the_drift_checker():
+    assert (mm.NAMESPACE, mm.METRIC_ACCURACY, mm.METRIC_PRECISION, mm.METRIC_RECALL) == (
+        "MLOps/ModelMonitoring", "ModelAccuracy", "ModelPrecision", "ModelRecall")
+    assert (mm.DIMENSION_MODEL_NAME, mm.DIMENSION_ENDPOINT_NAME) == ("ModelName", "EndpointName")
+    # The Lambda cannot import the library: its copies of the names must stay equal.
+    assert drift_handler.DEFAULT_NAMESPACE == mm.NAMESPACE
+    assert drift_handler.METRIC_FEATURE_DRIFT == mm.DRIFT_METRIC_FEATURE_DRIFT == "FeatureDrift"
+    assert drift_handler.METRIC_MAX_FEATURE_DRIFT == mm.DRIFT_METRIC_MAX_FEATURE_DRIFT == "MaxFeatureDrift"
+    assert drift_handler.METRIC_RECORDS_ANALYZED == mm.DRIFT_METRIC_RECORDS_ANALYZED == "RecordsAnalyzed"
+    assert drift_handler.METRIC_MALFORMED_RECORDS == mm.DRIFT_METRIC_MALFORMED_RECORDS == "MalformedRecords"
+    assert (drift_handler.DIMENSION_ENDPOINT, drift_handler.DIMENSION_FEATURE) == (
+        mm.DRIFT_DIMENSION_ENDPOINT, mm.DRIFT_DIMENSION_FEATURE)
+    assert drift_handler.EVENT_DETAIL_TYPE == mm.DRIFT_EVENT_DETAIL_TYPE == "Feature Drift Detected"
+    assert drift_handler.DEFAULT_EVENT_SOURCE == mm.DRIFT_EVENT_SOURCE
