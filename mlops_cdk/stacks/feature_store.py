@@ -12,6 +12,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from .. import locations
 from .._validation import invalid
 from ..config import PlatformConfig
 from ..constructs.feature_group import (
@@ -24,7 +25,7 @@ from .foundation import FoundationStack, apply_standard_tags
 
 _OWNER = "FeatureStoreStack"
 
-FEATURE_STORE_PREFIX = "feature-store/"
+FEATURE_STORE_PREFIX = locations.FEATURE_STORE
 
 # The course's customer-features group (module 10.8): the record from its
 # put_record example, event time as ISO-8601 text ('2024-01-15T10:30:00Z').

@@ -1,0 +1,29 @@
+"""The layout of the platform data bucket: one place that says where each kind of data lives.
+
+Every producer and consumer (pipeline steps, endpoints, monitors, the drift
+checker, retraining triggers, IAM grants scoped to a prefix) takes its prefix
+from here, so a grant can never drift apart from the path it protects.
+Prefixes end with ``/`` and never start with one.
+"""
+
+from __future__ import annotations
+
+TRAINING_DATA = "training-data/"  # new objects here trigger new-data retraining
+PIPELINES = "pipelines/"  # pipeline step outputs, per pipeline and execution
+BASELINES = "baselines/"  # latest baselines the training pipeline produced
+DATA_CAPTURE = "data-capture/"  # endpoint data capture: <prefix><endpoint>/<variant>/yyyy/mm/dd/hh/
+GROUND_TRUTH = "ground-truth/"  # labels merged with captured predictions for model quality
+MONITORING_REPORTS = "monitoring/"  # Model Monitor and Clarify execution outputs
+DRIFT_REPORTS = "drift-reports/"  # the own drift checker's JSON reports
+FEATURE_STORE = "feature-store/"  # offline store of feature groups
+
+# Files the training pipeline writes under BASELINES (overwritten by each run,
+# so monitors always read the latest registered baseline).
+DATA_QUALITY_STATISTICS = f"{BASELINES}data-quality/statistics.json"
+DATA_QUALITY_CONSTRAINTS = f"{BASELINES}data-quality/constraints.json"
+DRIFT_BASELINE = f"{BASELINES}drift/baseline_histogram.json"
+
+
+def s3_uri(bucket_name: str, key: str) -> str:
+    """``s3://bucket/key`` (``bucket_name`` may be a token)."""
+    return f"s3://{bucket_name}/{key}"
