@@ -1,0 +1,376 @@
+"""The course's fraud-detection training pipeline (study guide 10.2, 10.3, 10.7).
+
+PreprocessData -> TrainModel -> EvaluateModel, and DataQualityBaseline next to
+them; then CheckAccuracy registers the model (with its evaluation report and
+drift baselines) when accuracy >= AccuracyThreshold, or fails the execution
+with the accuracy in the message. Every run is tracked as a trial of the
+pipeline's experiment.
+
+Every parameter has a default, so EventBridge schedules and the retraining
+Lambda may start it with only ``Reason`` (``DataDrift``, ``Scheduled``,
+``NewData``...), which is recorded on the model package.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from .._validation import invalid, is_token, require_choice, require_int, require_number, require_pattern
+from .offline_session import (
+    ConditionGreaterThanOrEqualTo,
+    ConditionStep,
+    DataQualityCheckConfig,
+    DatasetFormat,
+    DriftCheckBaselines,
+    Estimator,
+    ExecutionVariables,
+    FailStep,
+    ImageCheckJobConfig,
+    Join,
+    JsonGet,
+    MetricsSource,
+    Model,
+    ModelMetrics,
+    ModelStep,
+    OfflinePipelineSession,
+    ParameterFloat,
+    ParameterInteger,
+    ParameterString,
+    Pipeline,
+    PipelineExperimentConfig,
+    ProcessingInput,
+    ProcessingOutput,
+    ProcessingStep,
+    Processor,
+    PropertyFile,
+    QualityCheckStep,
+    TrainingInput,
+    TrainingStep,
+    offline,
+    render_definition,
+)
+from .placeholders import placeholder
+
+_OWNER = "build_training_pipeline"
+
+SCRIPTS_DIR = pathlib.Path(__file__).resolve().parent / "scripts"
+# Files the steps run. They travel as one zip (a CDK directory asset) that each
+# processing step downloads and unpacks next to each other, so preprocess.py can
+# import baseline_histogram.py; SageMaker's own FrameworkProcessor ships
+# source the same way (an archive plus a bootstrap entrypoint).
+SCRIPT_FILES = ("baseline_histogram.py", "evaluate.py", "preprocess.py")
+
+APPROVAL_STATUSES = ("PendingManualApproval", "Approved", "Rejected")
+# SageMaker allows 256 characters, but the name is part of the artifact URIs and
+# CustomerMetadataProperties values (the baseline histogram's URI) may not exceed 256.
+PIPELINE_NAME_RE = re.compile(r"^(?=.{1,100}\Z)[a-zA-Z0-9](-*[a-zA-Z0-9])*\Z")
+MODEL_PACKAGE_GROUP_RE = re.compile(r"^(?=.{1,63}\Z)[a-zA-Z0-9](-*[a-zA-Z0-9])*\Z")
+EXPERIMENT_NAME_RE = re.compile(r"^(?=.{1,120}\Z)[a-zA-Z0-9](-*[a-zA-Z0-9])*\Z")
+INSTANCE_TYPE_RE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+\Z")
+S3_URI_RE = re.compile(r"^s3://\S+\Z")
+COLUMN_RE = re.compile(r"^[^,\"\r\n]+\Z")
+
+_PROCESSING = "/opt/ml/processing"
+_CODE_DIR = f"{_PROCESSING}/input/code"
+# Unpacks the scripts archive in _CODE_DIR, then runs argv[1] as __main__ with
+# the remaining arguments (python -c sets argv[0] to "-c").
+BOOTSTRAP = (
+    "import glob, runpy, sys, zipfile; "
+    f"d = {_CODE_DIR!r}; "
+    "[zipfile.ZipFile(z).extractall(d) for z in glob.glob(d + '/*.zip')]; "
+    "sys.argv = sys.argv[1:]; sys.path.insert(0, d); "
+    "runpy.run_path(d + '/' + sys.argv[0], run_name='__main__')"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingPipeline:
+    """The SDK pipeline and what a construct needs to deploy it."""
+
+    pipeline: Pipeline
+    artifact_prefix: str  # key prefix in ${DataBucket} under which every execution writes
+    scripts_dir: pathlib.Path = SCRIPTS_DIR
+    script_files: tuple[str, ...] = SCRIPT_FILES
+
+    def render(self) -> tuple[str, frozenset[str]]:
+        """Definition JSON for ``Fn::Sub`` and the placeholders it uses (see ``render_definition``)."""
+        return render_definition(self.pipeline)
+
+
+def build_training_pipeline(
+    *,
+    pipeline_name: str,
+    model_package_group_name: str,
+    accuracy_threshold: float = 0.85,
+    processing_instance_type: str = "ml.m5.xlarge",
+    training_instance_type: str = "ml.m5.xlarge",
+    training_rounds: int = 100,
+    learning_rate: float = 0.2,
+    approval_status: str = "PendingManualApproval",
+    input_data_uri: str = "s3://${DataBucket}/training-data/",
+    label_column: str = "is_fraud",
+    inference_instance_types: Sequence[str] = ("ml.m5.large", "ml.m5.xlarge"),
+    experiment_name: str | None = None,
+) -> TrainingPipeline:
+    """Build the training pipeline offline. Arguments named like a parameter are its default.
+
+    ``experiment_name`` defaults to the pipeline name; each execution is a trial.
+    Raises ``ValueError`` naming the argument for any invalid value.
+    """
+    for prop, value in dict(locals()).items():  # first statement: exactly the arguments
+        _refuse_tokens(prop, value)
+    names = "letters, digits or inner hyphens"
+    require_pattern(_OWNER, "pipeline_name", pipeline_name, PIPELINE_NAME_RE, f"1-100 {names}")
+    require_pattern(
+        _OWNER, "model_package_group_name", model_package_group_name, MODEL_PACKAGE_GROUP_RE, f"1-63 {names}"
+    )
+    if experiment_name is not None:
+        require_pattern(_OWNER, "experiment_name", experiment_name, EXPERIMENT_NAME_RE, f"1-120 {names}")
+    require_number(_OWNER, "accuracy_threshold", accuracy_threshold, minimum=0, maximum=1, exclusive_minimum=True)
+    require_number(_OWNER, "learning_rate", learning_rate, minimum=0, maximum=1, exclusive_minimum=True)
+    require_int(_OWNER, "training_rounds", training_rounds, minimum=1, maximum=100_000)
+    require_choice(_OWNER, "approval_status", approval_status, APPROVAL_STATUSES)
+    instance = "an instance type like ml.m5.xlarge"
+    require_pattern(_OWNER, "processing_instance_type", processing_instance_type, INSTANCE_TYPE_RE, instance)
+    require_pattern(_OWNER, "training_instance_type", training_instance_type, INSTANCE_TYPE_RE, instance)
+    if isinstance(inference_instance_types, str) or not inference_instance_types:
+        raise invalid(_OWNER, "inference_instance_types", inference_instance_types, f"a non-empty list of {instance}")
+    for value in inference_instance_types:
+        require_pattern(_OWNER, "inference_instance_types", value, INSTANCE_TYPE_RE, instance)
+    require_pattern(_OWNER, "input_data_uri", input_data_uri, S3_URI_RE, "an s3:// URI")
+    require_pattern(_OWNER, "label_column", label_column, COLUMN_RE, "a CSV header name: no comma, quote, line break")
+
+    with offline():
+        parameters = _Parameters(
+            processing_instance=ParameterString("ProcessingInstanceType", default_value=processing_instance_type),
+            training_instance=ParameterString("TrainingInstanceType", default_value=training_instance_type),
+            input_data=ParameterString("InputData", default_value=input_data_uri),
+            rounds=ParameterInteger("TrainingRounds", default_value=training_rounds),
+            eta=ParameterFloat("LearningRate", default_value=float(learning_rate)),
+            threshold=ParameterFloat("AccuracyThreshold", default_value=float(accuracy_threshold)),
+            approval=ParameterString(
+                "ModelApprovalStatus", default_value=approval_status, enum_values=list(APPROVAL_STATUSES)
+            ),
+            reason=ParameterString("Reason", default_value="Manual"),
+        )
+        builder = _Builder(pipeline_name, model_package_group_name, parameters)
+        pipeline = builder.build(label_column, list(inference_instance_types), experiment_name)
+    return TrainingPipeline(pipeline=pipeline, artifact_prefix=f"{pipeline_name}/")
+
+
+def _refuse_tokens(prop: str, value: object) -> None:
+    """Every argument ends up inside the rendered JSON, where a CDK token could never be resolved."""
+    for item in value if isinstance(value, (list, tuple)) else (value,):
+        if is_token(item):
+            raise invalid(_OWNER, prop, item, "a literal value, not an unresolved token")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Parameters:
+    """The pipeline parameters, in the order the definition lists them."""
+
+    processing_instance: ParameterString
+    training_instance: ParameterString
+    input_data: ParameterString
+    rounds: ParameterInteger
+    eta: ParameterFloat
+    threshold: ParameterFloat
+    approval: ParameterString
+    reason: ParameterString
+
+
+class _Builder:
+    """Creates the steps in dependency order; one instance per pipeline."""
+
+    def __init__(self, pipeline_name: str, model_package_group_name: str, parameters: _Parameters) -> None:
+        self.name = pipeline_name
+        self.group = model_package_group_name
+        self.parameters = parameters
+        self.session = OfflinePipelineSession()
+        self.role = placeholder("ExecutionRoleArn")
+
+    def build(self, label_column: str, inference_instance_types: list[str], experiment_name: str | None) -> Pipeline:
+        p = self.parameters
+        preprocess = self._preprocess(label_column)
+        train = self._train(preprocess)
+        report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
+        evaluate = self._evaluate(preprocess, train, report)
+        baseline = self._data_quality_baseline(preprocess)
+        register = self._register(preprocess, train, evaluate, baseline, inference_instance_types)
+        accuracy = JsonGet(
+            step_name=evaluate.name, property_file=report, json_path="binary_classification_metrics.accuracy.value"
+        )
+        fail = FailStep(
+            name="AccuracyBelowThreshold",
+            error_message=Join(on=" ", values=["Model accuracy", accuracy, "is below the threshold", p.threshold]),
+        )
+        check = ConditionStep(
+            name="CheckAccuracy",
+            conditions=[ConditionGreaterThanOrEqualTo(left=accuracy, right=p.threshold)],
+            if_steps=[register],
+            else_steps=[fail],
+        )
+        return Pipeline(
+            name=self.name,
+            parameters=[getattr(p, field.name) for field in dataclasses.fields(p)],
+            steps=[preprocess, train, evaluate, baseline, check],
+            pipeline_experiment_config=PipelineExperimentConfig(
+                experiment_name or ExecutionVariables.PIPELINE_NAME, ExecutionVariables.PIPELINE_EXECUTION_ID
+            ),
+            sagemaker_session=self.session,
+        )
+
+    # ------------------------------------------------------------------ steps
+    def _preprocess(self, label_column: str) -> ProcessingStep:
+        data = ProcessingInput(
+            source=self.parameters.input_data, destination=f"{_PROCESSING}/input/data", input_name="data"
+        )
+        outputs = [
+            ProcessingOutput(
+                output_name=name, source=f"{_PROCESSING}/{name}", destination=self._artifacts("PreprocessData", name)
+            )
+            for name in ("train", "validation", "test", "baseline")
+        ]
+        step_args = self._script_processor("SKLearnImage", "preprocess.py").run(
+            inputs=[self._code_input(), data], outputs=outputs, arguments=["--label-column", label_column]
+        )
+        return ProcessingStep(name="PreprocessData", step_args=step_args)
+
+    def _train(self, preprocess: ProcessingStep) -> TrainingStep:
+        estimator = Estimator(
+            image_uri=placeholder("XGBoostImage"),
+            role=self.role,
+            instance_count=1,
+            instance_type=self.parameters.training_instance,
+            output_path=self._artifacts("TrainModel", "model"),
+            hyperparameters={
+                "objective": "binary:logistic",
+                "eval_metric": "auc",
+                "num_round": self.parameters.rounds,
+                "eta": self.parameters.eta,
+            },
+            disable_profiler=True,
+            debugger_hook_config=False,
+            sagemaker_session=self.session,
+        )
+        channels = {
+            name: TrainingInput(_output_uri(preprocess, name), content_type="text/csv")
+            for name in ("train", "validation")
+        }
+        return TrainingStep(name="TrainModel", step_args=estimator.fit(channels))
+
+    def _evaluate(self, preprocess: ProcessingStep, train: TrainingStep, report: PropertyFile) -> ProcessingStep:
+        model = train.properties.ModelArtifacts.S3ModelArtifacts
+        step_args = self._script_processor("XGBoostImage", "evaluate.py").run(
+            inputs=[
+                self._code_input(),
+                ProcessingInput(source=model, destination=f"{_PROCESSING}/model", input_name="model"),
+                ProcessingInput(
+                    source=_output_uri(preprocess, "test"), destination=f"{_PROCESSING}/test", input_name="test"
+                ),
+            ],
+            outputs=[
+                ProcessingOutput(
+                    output_name="evaluation",
+                    source=f"{_PROCESSING}/evaluation",
+                    destination=self._artifacts("EvaluateModel", "evaluation"),
+                )
+            ],
+        )
+        return ProcessingStep(name="EvaluateModel", step_args=step_args, property_files=[report])
+
+    def _data_quality_baseline(self, preprocess: ProcessingStep) -> QualityCheckStep:
+        """Model Monitor statistics and constraints of the training inputs, registered as the drift baseline."""
+        return QualityCheckStep(
+            name="DataQualityBaseline",
+            quality_check_config=DataQualityCheckConfig(
+                baseline_dataset=Join(on="/", values=[_output_uri(preprocess, "baseline"), "baseline.csv"]),
+                dataset_format=DatasetFormat.csv(header=True),
+                output_s3_uri=self._artifacts("DataQualityBaseline", "results"),
+            ),
+            check_job_config=ImageCheckJobConfig(
+                image_uri=placeholder("ModelMonitorImage"),
+                role=self.role,
+                instance_count=1,
+                instance_type=self.parameters.processing_instance,
+                sagemaker_session=self.session,
+            ),
+            skip_check=True,  # a new model's first baseline: nothing to compare against yet
+            register_new_baseline=True,
+            model_package_group_name=self.group,
+        )
+
+    def _register(
+        self,
+        preprocess: ProcessingStep,
+        train: TrainingStep,
+        evaluate: ProcessingStep,
+        baseline: QualityCheckStep,
+        inference_instance_types: list[str],
+    ) -> ModelStep:
+        """Registers the model with its evaluation report, drift baselines and why it was trained.
+
+        ``CustomerMetadataProperties.BaselineHistogram`` is the S3 URI of the
+        own drift checker's baseline (see scripts/baseline_histogram.py).
+        """
+        evaluation = Join(on="/", values=[_output_uri(evaluate, "evaluation"), "evaluation.json"])
+        histogram = Join(on="/", values=[_output_uri(preprocess, "baseline"), "baseline_histogram.json"])
+        checks = baseline.properties
+        model = Model(
+            image_uri=placeholder("XGBoostImage"),
+            model_data=train.properties.ModelArtifacts.S3ModelArtifacts,
+            role=self.role,
+            sagemaker_session=self.session,
+        )
+        step_args = model.register(
+            content_types=["text/csv"],
+            response_types=["text/csv"],
+            inference_instances=inference_instance_types,
+            transform_instances=inference_instance_types,
+            model_package_group_name=self.group,
+            approval_status=self.parameters.approval,
+            model_metrics=ModelMetrics(
+                model_statistics=_json(evaluation),
+                model_data_statistics=_json(checks.CalculatedBaselineStatistics),
+                model_data_constraints=_json(checks.CalculatedBaselineConstraints),
+            ),
+            drift_check_baselines=DriftCheckBaselines(
+                model_data_statistics=_json(checks.BaselineUsedForDriftCheckStatistics),
+                model_data_constraints=_json(checks.BaselineUsedForDriftCheckConstraints),
+            ),
+            customer_metadata_properties={"TrainingReason": self.parameters.reason, "BaselineHistogram": histogram},
+        )
+        return ModelStep(name="RegisterModel", step_args=step_args)  # the SDK names it RegisterModel-RegisterModel
+
+    # ---------------------------------------------------------------- helpers
+    def _script_processor(self, image: str, script: str) -> Processor:
+        return Processor(
+            image_uri=placeholder(image),
+            role=self.role,
+            instance_count=1,
+            instance_type=self.parameters.processing_instance,
+            entrypoint=["python3", "-c", BOOTSTRAP, script],
+            sagemaker_session=self.session,
+        )
+
+    def _code_input(self) -> ProcessingInput:
+        """The scripts archive; BOOTSTRAP unpacks it so a script can import its neighbours."""
+        archive = f"s3://{placeholder('ScriptsBucket')}/{placeholder('ScriptsArchiveKey')}"
+        return ProcessingInput(source=archive, destination=_CODE_DIR, input_name="code")
+
+    def _artifacts(self, step: str, output: str) -> Join:
+        """s3://${DataBucket}/<pipeline>/<execution id>/<step>/<output>: one prefix per run."""
+        bucket = f"s3://{placeholder('DataBucket')}"
+        return Join(on="/", values=[bucket, self.name, ExecutionVariables.PIPELINE_EXECUTION_ID, step, output])
+
+
+def _output_uri(step: ProcessingStep, output: str) -> Any:
+    return step.properties.ProcessingOutputConfig.Outputs[output].S3Output.S3Uri
+
+
+def _json(s3_uri: Any) -> MetricsSource:
+    return MetricsSource(s3_uri=s3_uri, content_type="application/json")
