@@ -7,6 +7,7 @@ allowed: an integer >= 1``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -22,9 +23,12 @@ def invalid(owner: str, prop: str, value: Any, allowed: str) -> ValueError:
 
 def is_token(value: Any) -> bool:
     """Unresolved CDK values are checked by CloudFormation at deploy time, not here."""
-    return isinstance(value, str) and Token.is_unresolved(value) or (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and Token.is_unresolved(value)
-    )
+    if isinstance(value, str):
+        return Token.is_unresolved(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # NaN and infinities are never tokens, and handing them to jsii kills its node process.
+        return math.isfinite(value) and Token.is_unresolved(value)
+    return False
 
 
 def require_int(owner: str, prop: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -43,7 +47,7 @@ def require_number(
 ) -> float:
     if is_token(value):
         return value
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if ok and minimum is not None:
         ok = value > minimum if exclusive_minimum else value >= minimum
     ok = ok and (maximum is None or value <= maximum)

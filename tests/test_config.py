@@ -78,3 +78,12 @@ def test_typo_in_a_key_is_an_error_with_a_suggestion():
 def test_config_is_immutable():
     with pytest.raises(AttributeError):
         PlatformConfig().stage = "prod"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_numbers_are_rejected_not_crashing(value):
+    from mlops_cdk._validation import is_token, require_number
+
+    assert is_token(value) is False
+    with pytest.raises(ValueError, match="'x'"):
+        require_number("Owner", "x", value, minimum=0, maximum=1)
