@@ -9,7 +9,7 @@ Prefixes end with ``/`` and never start with one.
 from __future__ import annotations
 
 TRAINING_DATA = "training-data/"  # new objects here trigger new-data retraining
-PIPELINES = "pipelines/"  # pipeline step outputs, per pipeline and execution
+# Pipeline step outputs go under "<pipeline name>/<execution id>/" (TrainingPipeline.artifact_prefix).
 BASELINES = "baselines/"  # latest baselines the training pipeline produced
 DATA_CAPTURE = "data-capture/"  # endpoint data capture: <prefix><endpoint>/<variant>/yyyy/mm/dd/hh/
 GROUND_TRUTH = "ground-truth/"  # labels merged with captured predictions for model quality

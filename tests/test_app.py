@@ -15,7 +15,7 @@ def platform():
 
 def test_default_platform_has_every_stack(platform):
     assert set(platform.stacks) == {
-        f"mlops-fraud-detection-dev-{part}" for part in ("foundation", "feature-store")
+        f"mlops-fraud-detection-dev-{part}" for part in ("foundation", "feature-store", "model-build")
     }
 
 

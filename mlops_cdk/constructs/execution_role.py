@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import jsii
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -18,6 +19,7 @@ from .secure_bucket import SecureBucket
 _OWNER = "SageMakerExecutionRole"
 
 
+@jsii.implements(iam.IGrantable)
 class SageMakerExecutionRole(Construct):
     """An IAM role trusted by ``sagemaker.amazonaws.com`` with no managed ``*FullAccess`` policy.
 
@@ -103,6 +105,13 @@ class SageMakerExecutionRole(Construct):
     @property
     def role_arn(self) -> str:
         return self.role.role_arn
+
+    @property
+    def policies(self) -> list[iam.Policy]:
+        """Every policy attached to the role so far (depend on these, not the role, to wait for permissions)."""
+        found = [c for c in self.node.children if isinstance(c, iam.Policy)]
+        default = self.role.node.try_find_child("DefaultPolicy")
+        return found + ([default] if default is not None else [])
 
     @property
     def grant_principal(self) -> iam.IPrincipal:
