@@ -2,6 +2,7 @@
 
 Both cases run as fresh processes, exactly like `cdk synth` runs `app.py`:
   floor:     an App with one Stack holding one placeholder resource (jsii/node start-up + a trivial synth)
+  pipeline:  importing the sagemaker SDK and rendering the training pipeline definition (no CDK)
   reference: app.py with the default cdk.json context (every stack, cdk-nag on)
 Usage: .venv/bin/python bench/synth.py [--runs N]
 """
@@ -28,8 +29,16 @@ cdk.CfnWaitConditionHandle(stack, "Placeholder")  # CloudFormation rejects a tem
 app.synth()
 """
 
+# What the training pipeline adds: importing the sagemaker SDK and rendering the
+# definition, in a fresh process like the app's (no CDK involved).
+PIPELINE_BUILD = """
+from mlops_cdk.pipeline_defs import build_training_pipeline
+build_training_pipeline(pipeline_name="bench-training", model_package_group_name="bench").render()
+"""
+
 CASES = {
     "empty app (floor)": [sys.executable, "-c", FLOOR],
+    "SDK import + definition build": [sys.executable, "-c", PIPELINE_BUILD],
     "reference app": [sys.executable, str(ROOT / "app.py")],
 }
 
@@ -58,9 +67,9 @@ def main() -> int:
         run_once(cmd)  # warm the file cache
         medians[name] = statistics.median(run_once(cmd) for _ in range(args.runs))
     floor = medians["empty app (floor)"]
-    print(f"{'case':<20} {'median s':>9} {'x floor':>8}   ({args.runs} runs each)")
+    print(f"{'case':<30} {'median s':>9} {'x floor':>8}   ({args.runs} runs each)")
     for name, seconds in medians.items():
-        print(f"{name:<20} {seconds:>9.2f} {seconds / floor:>8.2f}")
+        print(f"{name:<30} {seconds:>9.2f} {seconds / floor:>8.2f}")
     return 0
 
 

@@ -1,6 +1,7 @@
 """The example consumer app synthesizes, lint- and nag-clean, with the library imported as a user would."""
 
 import importlib.util
+import json
 import pathlib
 
 import pytest
@@ -37,3 +38,23 @@ def test_example_is_nag_and_lint_clean(result):
     assert result.nag_findings == []
     for stack in result.stacks:
         assert result.lint(stack) == [], stack
+
+
+@pytest.fixture(scope="module")
+def own_pipeline():
+    return synth(_load(ROOT / "examples" / "own_pipeline.py").build)
+
+
+def test_own_sdk_pipeline_replaces_the_course_pipeline(own_pipeline):
+    template = own_pipeline.json("ChurnModelBuild")
+    (pipeline,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::Pipeline"]
+    body, variables = pipeline["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Sub"]
+    definition = json.loads(body)
+    assert [s["Name"] for s in definition["Steps"]] == ["ComputeFeatures"]
+    assert set(variables) == {"ExecutionRoleArn", "DataBucket", "SKLearnImage"}
+    assert pipeline["Properties"]["PipelineName"] == "mlops-churn-dev-training"
+
+
+def test_own_pipeline_example_is_nag_and_lint_clean(own_pipeline):
+    assert own_pipeline.nag_findings == []
+    assert own_pipeline.lint("ChurnModelBuild") == []
