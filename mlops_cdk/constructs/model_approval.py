@@ -6,11 +6,7 @@ import math
 import re
 from typing import Any
 
-from aws_cdk import Duration, Tokenization
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
+from aws_cdk import Tokenization
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -101,35 +97,20 @@ class MetricGatedApproval(Construct):
         )
         self._grant(registry, topic, bucket, metrics_prefix)
 
-        self.rule = events.Rule(
+        self.rule = self.function.trigger(
             self,
             "Trigger",
             description=f"New model versions of {registry.model_package_group_name} awaiting approval",
             event_pattern=registry.approval_change_pattern(["PendingManualApproval"]),
+            retry_attempts=event_retry_attempts,
         )
-        self.rule.add_target(
-            targets.LambdaFunction(
-                self.function.function,
-                dead_letter_queue=self.function.dead_letter_queue,
-                retry_attempts=event_retry_attempts,
-                max_event_age=Duration.hours(24),
-            )
-        )
-
-        self.dead_letter_alarm = cloudwatch.Alarm(
+        self.dead_letter_alarm = self.function.alarm_on_dead_letters(
             self,
             "DeadLetterAlarm",
-            alarm_description=f"Model approval events of {registry.model_package_group_name} could not be "
+            topic=topic,
+            description=f"Model approval events of {registry.model_package_group_name} could not be "
             "processed and wait in the dead-letter queue: review the pending model versions by hand",
-            metric=self.function.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(5), statistic="Maximum"
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        self.dead_letter_alarm.add_alarm_action(cw_actions.SnsAction(topic))
 
     # ------------------------------------------------------------------ IAM
     def _grant(self, registry: ModelRegistry, topic: sns.ITopic, bucket: s3.IBucket, prefix: str) -> None:

@@ -14,9 +14,14 @@ import re
 from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -108,6 +113,46 @@ class PlatformFunction(Construct):
     @property
     def function_arn(self) -> str:
         return self.function.function_arn
+
+    def trigger(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        description: str,
+        event_pattern: events.EventPattern | None = None,
+        schedule: events.Schedule | None = None,
+        retry_attempts: int = 8,
+        max_event_age: Duration = Duration.hours(24),
+    ) -> events.Rule:
+        """An EventBridge rule in ``scope`` invoking this function; undeliverable events go to its DLQ."""
+        rule = events.Rule(scope, id, description=description, event_pattern=event_pattern, schedule=schedule)
+        rule.add_target(
+            targets.LambdaFunction(
+                self.function,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            )
+        )
+        return rule
+
+    def alarm_on_dead_letters(self, scope: Construct, id: str, *, topic: sns.ITopic, description: str) -> cloudwatch.Alarm:
+        """Tell a human (via ``topic``) as soon as an event waits in the dead-letter queue."""
+        alarm = cloudwatch.Alarm(
+            scope,
+            id,
+            alarm_description=description,
+            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,  # no datapoints: an empty queue
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+        return alarm
 
     def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
         self.role.add_to_principal_policy(statement)
