@@ -17,11 +17,14 @@ MONITORING_REPORTS = "monitoring/"  # Model Monitor and Clarify execution output
 DRIFT_REPORTS = "drift-reports/"  # the own drift checker's JSON reports
 FEATURE_STORE = "feature-store/"  # offline store of feature groups
 
-# Files the training pipeline writes under BASELINES (overwritten by each run,
-# so monitors always read the latest registered baseline).
+# The baselines of the latest *approved* model version: each pipeline run
+# registers its own under its artifact prefix, and BaselinePublisher copies them
+# here on approval, so monitors always compare against the model in service.
 DATA_QUALITY_STATISTICS = f"{BASELINES}data-quality/statistics.json"
 DATA_QUALITY_CONSTRAINTS = f"{BASELINES}data-quality/constraints.json"
 DRIFT_BASELINE = f"{BASELINES}drift/baseline_histogram.json"
+# Which approved model version the files above come from (BaselinePublisher).
+BASELINE_MANIFEST = f"{BASELINES}current.json"
 
 
 def s3_uri(bucket_name: str, key: str) -> str:

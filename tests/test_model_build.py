@@ -293,3 +293,21 @@ def test_large_definition_without_placeholders_goes_to_s3():
 def test_target_bad_props(kwargs, prop):
     with pytest.raises(ValueError, match=f"'{prop}'"):
         SageMakerPipelineTarget("arn:aws:sagemaker:eu-west-1:123456789012:pipeline/p", **kwargs)
+
+
+def test_baseline_publisher_acts_on_approvals_and_writes_only_baselines(raw):
+    functions = resources_of_type(raw, "AWS::Lambda::Function")
+    (name,) = [k for k, f in functions.items() if "MANIFEST_KEY" in f["Properties"]["Environment"]["Variables"]]
+    env = functions[name]["Properties"]["Environment"]["Variables"]
+    assert env["STATISTICS_KEY"] == "baselines/data-quality/statistics.json"
+    assert env["HISTOGRAM_KEY"] == "baselines/drift/baseline_histogram.json"
+    rules = [r for r in resources_of_type(raw, "AWS::Events::Rule").values()
+             if r["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [name, "Arn"]}]
+    (rule,) = rules
+    assert rule["Properties"]["EventPattern"]["detail"]["ModelApprovalStatus"] == ["Approved"]
+    role = functions[name]["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = _statements(raw, role)
+    puts = [s for s in statements if s["Action"] == "s3:PutObject"]
+    assert len(puts) == 1 and json.dumps(puts[0]["Resource"]).endswith('/baselines/*"]]}')
+    assert not any("*" in a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+                   if a.startswith(("s3:", "kms:")))

@@ -10,6 +10,7 @@ from constructs import Construct
 from .. import locations
 from .._validation import invalid
 from ..config import PlatformConfig
+from ..constructs.baseline_publisher import BaselinePublisher
 from ..constructs.execution_role import SageMakerExecutionRole
 from ..constructs.model_approval import MetricGatedApproval
 from ..constructs.model_registry import ModelRegistry
@@ -18,7 +19,7 @@ from .foundation import FoundationStack, apply_standard_tags
 
 
 class ModelBuildStack(Stack):
-    """The model package group, the SageMaker pipeline that trains and registers into it, and the approval gate.
+    """The model package group, the pipeline that trains and registers into it, the approval gate, baseline publishing.
 
     By default the pipeline is the course's (``build_training_pipeline``);
     pass ``pipeline`` (anything ``SageMakerPipeline`` accepts, or a callable
@@ -66,6 +67,10 @@ class ModelBuildStack(Stack):
             self, "Approval", registry=self.registry, alert_topic=foundation.alerts,
             metrics_bucket=foundation.data, metrics_prefix=f"{self.pipeline_name}/",
             threshold=config.accuracy_threshold,
+        )
+        self.baselines = BaselinePublisher(
+            self, "Baselines", registry=self.registry, data_bucket=foundation.data,
+            source_prefix=f"{self.pipeline_name}/", alert_topic=foundation.alerts,
         )
         apply_standard_tags(self, config)
 
