@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Reference platform: `cdk synth` / `cdk deploy` this, configured through cdk.json context or `-c key=value`."""
+"""Reference platform: `cdk synth` / `cdk deploy` this, configured through cdk.json context or `-c key=value`.
+
+`-c stage=prod` builds one stage; `-c stages=all` builds dev, staging and prod side by side.
+"""
 
 import aws_cdk as cdk
 
-from mlops_cdk import PlatformConfig
-from mlops_cdk.app_builder import build_platform, enable_nag
+from mlops_cdk.app_builder import build_app, enable_nag
 
 app = cdk.App()
-config = PlatformConfig.from_context(app.node.get_all_context())
-build_platform(app, config)
+build_app(app)
 enable_nag(app)
 app.synth()

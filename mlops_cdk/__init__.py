@@ -1,11 +1,14 @@
 """mlops-cdk: AWS CDK constructs and stacks for production MLOps on Amazon SageMaker."""
 
-from .config import STAGES, PlatformConfig
+from .config import DEFAULT_SERVING, STAGES, PlatformConfig, StageServing
 from .constructs.alert_topic import AlertTopic
+from .constructs.baseline_publisher import BaselinePublisher
+from .constructs.endpoint_settings import AutoScaling, DeploymentPolicy, ServerlessInference
 from .constructs.execution_role import SageMakerExecutionRole
 from .constructs.feature_group import FeatureGroup, feature_definitions_from_dataframe
 from .constructs.images import image_uri
 from .constructs.model_approval import MetricGatedApproval
+from .constructs.model_endpoint import ModelEndpoint
 from .constructs.model_registry import ModelRegistry
 from .constructs.pipeline_target import SageMakerPipelineTarget
 from .constructs.sagemaker_pipeline import SageMakerPipeline
@@ -14,22 +17,31 @@ from .monitoring_metrics import compute_classification_metrics, publish_custom_m
 from .stacks.feature_store import DEFAULT_FEATURE_GROUPS, FeatureStoreStack
 from .stacks.foundation import FoundationStack
 from .stacks.model_build import ModelBuildStack
+from .stacks.serving import ServingStack
 
 __all__ = [
     "DEFAULT_FEATURE_GROUPS",
+    "DEFAULT_SERVING",
     "STAGES",
     "AlertTopic",
+    "AutoScaling",
+    "BaselinePublisher",
+    "DeploymentPolicy",
     "FeatureGroup",
     "FeatureStoreStack",
     "FoundationStack",
     "MetricGatedApproval",
     "ModelBuildStack",
+    "ModelEndpoint",
     "ModelRegistry",
     "PlatformConfig",
     "SageMakerExecutionRole",
     "SageMakerPipeline",
     "SageMakerPipelineTarget",
     "SecureBucket",
+    "ServerlessInference",
+    "ServingStack",
+    "StageServing",
     "compute_classification_metrics",
     "feature_definitions_from_dataframe",
     "build_training_pipeline",

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from .config import PlatformConfig
+from ._validation import invalid
+from .config import STAGES, PlatformConfig
 from .stacks.feature_store import FeatureStoreStack
 from .stacks.foundation import FoundationStack
 from .stacks.model_build import ModelBuildStack
+from .stacks.serving import ServingStack
 
 
 def stack_name(config: PlatformConfig, part: str) -> str:
@@ -16,11 +21,65 @@ def stack_name(config: PlatformConfig, part: str) -> str:
 
 
 def build_platform(app: App, config: PlatformConfig) -> dict[str, object]:
-    """Add every stack of one model and stage to ``app``; returns them by role."""
-    foundation = FoundationStack(app, stack_name(config, "foundation"), config=config)
-    feature_store = FeatureStoreStack(app, stack_name(config, "feature-store"), config=config, foundation=foundation)
-    model_build = ModelBuildStack(app, stack_name(config, "model-build"), config=config, foundation=foundation)
-    return {"foundation": foundation, "feature_store": feature_store, "model_build": model_build}
+    """Add every stack of one model and stage to ``app``; returns them by role.
+
+    Stacks of the ``prod`` stage have termination protection: deleting one
+    needs an explicit ``aws cloudformation update-termination-protection`` first.
+    """
+    protect = config.stage == "prod"
+    foundation = FoundationStack(app, stack_name(config, "foundation"), config=config,
+                                 termination_protection=protect)
+    feature_store = FeatureStoreStack(app, stack_name(config, "feature-store"), config=config, foundation=foundation,
+                                      termination_protection=protect)
+    model_build = ModelBuildStack(app, stack_name(config, "model-build"), config=config, foundation=foundation,
+                                  termination_protection=protect)
+    serving = ServingStack(app, stack_name(config, "serving"), config=config, foundation=foundation,
+                           termination_protection=protect)
+    return {"foundation": foundation, "feature_store": feature_store, "model_build": model_build, "serving": serving}
+
+
+def selected_stages(context: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The stages ``-c stages=...`` asks for (``all`` or a comma-separated list); ``None``: just ``stage``."""
+    raw = context.get("stages")
+    if raw is None or raw == "" or raw == []:
+        return None
+    allowed = "all | a comma-separated list of " + ", ".join(STAGES)
+    if isinstance(raw, str):
+        parts = [p.strip() for p in raw.split(",") if p.strip()]
+    elif isinstance(raw, (list, tuple)):
+        parts = list(raw)
+    else:
+        raise invalid("config", "stages", raw, allowed)
+    if parts == ["all"]:
+        return STAGES
+    for part in parts:
+        if part not in STAGES:
+            raise invalid("config", "stages", part, allowed)
+    return tuple(dict.fromkeys(parts))
+
+
+def build_app(app: App, context: Mapping[str, Any] | None = None) -> dict[str, dict[str, object]]:
+    """Build the platform of every selected stage into ``app``; returns stage -> stacks by role.
+
+    ``context`` defaults to the app's (cdk.json + ``-c``). Without ``stages``
+    one platform is built, for ``stage``; ``-c stages=all`` (or
+    ``stages=dev,prod``) builds one per stage, each from the same context with
+    that stage. ``model_package_arn`` names one stage's package, so it is
+    refused with several stages: set ``serving.<stage>.model_package_arn`` instead.
+    """
+    context = dict(app.node.get_all_context() if context is None else context)
+    stages = selected_stages(context)
+    if stages is None:
+        config = PlatformConfig.from_context(context)
+        return {config.stage: build_platform(app, config)}
+    if len(stages) > 1 and context.get("model_package_arn") not in (None, ""):
+        raise invalid(
+            "config", "model_package_arn", context["model_package_arn"],
+            f"a single stage (stages={','.join(stages)} selects {len(stages)}); "
+            "set serving.<stage>.model_package_arn per stage instead",
+        )
+    configs = [PlatformConfig.from_context({**context, "stage": stage}) for stage in stages]  # validate all first
+    return {config.stage: build_platform(app, config) for config in configs}
 
 
 def enable_nag(app: App) -> None:

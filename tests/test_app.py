@@ -1,10 +1,16 @@
-"""The reference platform as `make synth` builds it: every stack cdk-nag and cfn-lint clean."""
+"""The reference platform as `make synth` builds it: every stack cdk-nag and cfn-lint clean; one stage or all three."""
+
+import json
+import re
 
 import pytest
 
 from mlops_cdk import PlatformConfig
-from mlops_cdk.app_builder import build_platform
+from mlops_cdk.app_builder import build_app, build_platform, selected_stages
 from tests.harness import reference_context, synth
+
+PARTS = ("foundation", "feature-store", "model-build", "serving")
+PACKAGE = "arn:aws:sagemaker:us-east-1:111122223333:model-package/mlops-fraud-detection/3"
 
 
 @pytest.fixture(scope="module")
@@ -14,9 +20,7 @@ def platform():
 
 
 def test_default_platform_has_every_stack(platform):
-    assert set(platform.stacks) == {
-        f"mlops-fraud-detection-dev-{part}" for part in ("foundation", "feature-store", "model-build")
-    }
+    assert set(platform.stacks) == {f"mlops-fraud-detection-dev-{part}" for part in PARTS}
 
 
 def test_reference_platform_is_nag_clean(platform):
@@ -28,7 +32,136 @@ def test_reference_platform_is_lint_clean(platform):
     assert findings == {name: [] for name in platform.stacks}
 
 
+def test_default_serving_deploys_no_endpoint_until_a_package_is_configured(platform):
+    serving = platform.json("mlops-fraud-detection-dev-serving")
+    assert not [r for r in serving["Resources"].values() if r["Type"].startswith("AWS::SageMaker::")]
+    assert [r for r in serving["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+
+
 def test_stage_override_renames_every_stack():
     config = PlatformConfig.from_context({**reference_context(), "stage": "prod"})
     result = synth(lambda app: build_platform(app, config), nag=False)
     assert result.stacks and all(name.startswith("mlops-fraud-detection-prod-") for name in result.stacks)
+
+
+# -------------------------------------------------------------- all stages
+@pytest.fixture(scope="module")
+def all_stages():
+    """`-c stages=all` with one package version promoted to every stage (as in cdk.json)."""
+    context = {**reference_context(), "stages": "all",
+               "serving": {stage: {"model_package_arn": PACKAGE} for stage in ("dev", "staging", "prod")}}
+    platforms = {}
+    result = synth(lambda app: platforms.update(build_app(app, context)))
+    return result, platforms
+
+
+def test_stages_all_synthesizes_three_platforms(all_stages):
+    result, platforms = all_stages
+    assert set(platforms) == {"dev", "staging", "prod"}
+    assert set(result.stacks) == {f"mlops-fraud-detection-{stage}-{part}"
+                                  for stage in ("dev", "staging", "prod") for part in PARTS}
+    for stage, stacks in platforms.items():
+        assert set(stacks) == {"foundation", "feature_store", "model_build", "serving"}
+        assert stacks["serving"].endpoint is not None
+        assert stacks["serving"].endpoint_name == f"mlops-fraud-detection-{stage}"
+
+
+def test_only_prod_stacks_have_termination_protection(all_stages):
+    _, platforms = all_stages
+    for stage, stacks in platforms.items():
+        for stack in stacks.values():
+            assert stack.termination_protection is (stage == "prod"), stack.stack_name
+
+
+def test_all_stages_nag_clean_and_serving_lint_clean(all_stages):
+    result, _ = all_stages
+    assert result.nag_findings == []
+    serving = [name for name in result.stacks if name.endswith("-serving")]
+    assert {name: result.lint(name) for name in serving} == {name: [] for name in serving}
+
+
+_STAGE_RE = re.compile(r"(?<![a-z])(dev|staging|prod)(?![a-z])")  # also in glue_table_names
+
+
+def _by_stage(result, part):
+    return {stage: json.loads(_STAGE_RE.sub("<stage>", json.dumps(result.json(f"mlops-fraud-detection-{stage}-{part}"))))
+            for stage in ("dev", "staging", "prod")}
+
+
+def _diff(a, b, path=""):
+    """Leaf paths where two JSON values differ (a missing key is a difference at that key)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for key in sorted(set(a) | set(b)):
+            out += _diff(a.get(key), b.get(key), f"{path}/{key}")
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _diff(x, y, f"{path}/{i}")]
+    return [] if a == b else [path]
+
+
+# Where per-stage serving settings land in the serving template, and nowhere else.
+_PER_STAGE = (
+    r"^/Resources/EndpointConfig\w+/Properties/ProductionVariants/0/(InstanceType|InitialInstanceCount)$",
+    r"^/Resources/Endpoint\w+/Properties/DeploymentConfig/BlueGreenUpdatePolicy/",
+    r"^/Resources/Endpoint\w+/Properties/(RetainAllVariantProperties|ExcludeRetainedVariantProperties)$",
+    r"^/Resources/EndpointScalableTarget\w+$",  # autoscaling: absent in dev
+    r"^/Resources/EndpointInvocationsPerInstance\w+$",
+    r"^/Resources/EndpointScalableTarget\w+/Properties/(MinCapacity|MaxCapacity)$",
+)
+
+
+def test_stage_templates_differ_only_in_per_stage_settings(all_stages):
+    result, _ = all_stages
+    for part in ("foundation", "feature-store"):
+        templates = _by_stage(result, part)
+        assert templates["dev"] == templates["staging"] == templates["prod"], part
+    # aws-cdk-lib names Lambda invoke permissions and DLQ statements after the
+    # full stack path, hashed: the only differences model-build may have.
+    build = _by_stage(result, "model-build")
+    for other in ("staging", "prod"):
+        assert [d for d in _diff(build["dev"], build[other]) if not re.search(r"AllowEventRule|/Sid$", d)] == []
+    serving = _by_stage(result, "serving")
+    differences = set()
+    for other in ("staging", "prod"):
+        differences |= set(_diff(serving["dev"], serving[other]))
+    unexpected = [d for d in differences if not any(re.search(p, d) for p in _PER_STAGE)]
+    assert unexpected == []
+    # ... and the settings do differ where the stages differ.
+    assert any("InstanceType" in d for d in differences)
+    assert any("BlueGreenUpdatePolicy" in d for d in differences)
+    assert any("ScalableTarget" in d for d in differences)
+
+
+# ----------------------------------------------------------- stage selection
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (None, None), ("", None), ("all", ("dev", "staging", "prod")), ("prod", ("prod",)),
+        ("dev, prod,dev", ("dev", "prod")), (["staging", "prod"], ("staging", "prod")),
+    ],
+)
+def test_selected_stages(value, expected):
+    assert selected_stages({"stages": value}) == expected
+
+
+@pytest.mark.parametrize("value", ["qa", "dev,qa", "ALL", 3])
+def test_unknown_stage_is_an_error(value):
+    with pytest.raises(ValueError, match="config 'stages': invalid value"):
+        selected_stages({"stages": value})
+
+
+def test_one_model_package_arn_for_several_stages_is_refused():
+    from aws_cdk import App
+
+    with pytest.raises(ValueError, match="config 'model_package_arn'.*serving.<stage>.model_package_arn"):
+        build_app(App(), {**reference_context(), "stages": "all", "model_package_arn": PACKAGE})
+
+
+def test_single_stage_from_context():
+    from aws_cdk import App
+
+    app = App(context=reference_context())
+    platforms = build_app(app, {**reference_context(), "stage": "staging", "model_package_arn": PACKAGE})
+    assert set(platforms) == {"staging"}
+    assert platforms["staging"]["serving"].settings.model_package_arn == PACKAGE

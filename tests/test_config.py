@@ -3,6 +3,8 @@
 import pytest
 
 from mlops_cdk import PlatformConfig
+from mlops_cdk.config import DEFAULT_SERVING, StageServing
+from mlops_cdk.constructs.endpoint_settings import AutoScaling, DeploymentPolicy, ServerlessInference
 from tests.harness import reference_context
 
 
@@ -87,3 +89,129 @@ def test_non_finite_numbers_are_rejected_not_crashing(value):
     assert is_token(value) is False
     with pytest.raises(ValueError, match="'x'"):
         require_number("Owner", "x", value, minimum=0, maximum=1)
+
+
+# ------------------------------------------------------------------ serving
+ARN = "arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud-detection/3"
+
+
+def test_stage_defaults_are_typed_and_differ_per_stage():
+    dev, staging, prod = (PlatformConfig(stage=s).serving_settings for s in ("dev", "staging", "prod"))
+    assert (dev.instance_type, dev.instance_count, dev.autoscaling) == ("ml.m5.large", 1, None)
+    assert (staging.instance_type, staging.autoscaling) == ("ml.m5.xlarge", AutoScaling(min_capacity=1, max_capacity=2))
+    assert (prod.instance_type, prod.instance_count) == ("ml.m5.xlarge", 2)
+    assert (prod.autoscaling.min_capacity, prod.autoscaling.max_capacity) == (2, 6)
+    assert (prod.deployment.traffic_routing, prod.deployment.size_instances) == ("canary", 1)
+    for settings in (dev, staging, prod):
+        assert settings.model_package_arn is None  # no endpoint until a package is configured
+        assert settings.effective_capture_percent == 100 and settings.effective_network_isolation is True
+    assert PlatformConfig().serving == DEFAULT_SERVING
+
+
+def test_serving_overrides_merge_nested_settings_from_cli_json():
+    config = PlatformConfig.from_context({
+        "stage": "prod",
+        "serving": '{"prod": {"model_package_arn": "%s", "autoscaling": {"max_capacity": 10},'
+                   ' "deployment": {"wait_interval_seconds": 900, "max_execution_timeout_seconds": 7200}}}' % ARN,
+    })
+    prod = config.serving_settings
+    assert prod.model_package_arn == ARN
+    assert (prod.autoscaling.min_capacity, prod.autoscaling.max_capacity) == (2, 10)  # min kept from the default
+    assert (prod.deployment.traffic_routing, prod.deployment.size_instances, prod.deployment.wait_interval_seconds) == (
+        "canary", 1, 900)
+    assert config.serving["dev"] == DEFAULT_SERVING["dev"]  # other stages untouched
+
+
+def test_switching_dev_to_serverless_takes_one_key():
+    dev = PlatformConfig.from_context({"serving": {"dev": {"serverless": {"max_concurrency": 10}}}}).serving_settings
+    assert dev.serverless == ServerlessInference(max_concurrency=10)
+    assert dev.instance_type is None
+    assert (dev.effective_capture_percent, dev.effective_network_isolation) == (0, False)
+    back = StageServing.from_mapping({"instance_type": "ml.m5.large"}, base=dev)
+    assert back.serverless is None and back.instance_type == "ml.m5.large"
+
+
+def test_null_disables_autoscaling_and_a_stage_may_be_given_as_stage_serving():
+    config = PlatformConfig(stage="staging", serving={
+        "staging": {"autoscaling": None},
+        "prod": StageServing(instance_type="ml.m5.large", deployment=DeploymentPolicy()),
+    })
+    assert config.serving_settings.autoscaling is None
+    assert config.serving["prod"].instance_type == "ml.m5.large"
+
+
+def test_model_package_arn_applies_to_the_configured_stage_only():
+    config = PlatformConfig.from_context({"stage": "staging", "model_package_arn": ARN})
+    assert config.serving_settings.model_package_arn == ARN
+    assert config.serving["prod"].model_package_arn is None and config.serving["dev"].model_package_arn is None
+    assert PlatformConfig.from_context({"model_package_arn": ""}).model_package_arn is None
+    assert PlatformConfig(model_package_arn="fraud-detection/12").serving_settings.model_package_arn == "fraud-detection/12"
+
+
+def test_stages_is_an_app_key_not_a_typo():
+    assert PlatformConfig.from_context({"stages": "all"}) == PlatformConfig()
+    assert PlatformConfig.from_context({"serving": "null"}) == PlatformConfig()
+
+
+@pytest.mark.parametrize(
+    "context, key, fragment",
+    [
+        ({"serving": "[1]"}, "serving", "JSON object of stage"),
+        ({"serving": "{oops"}, "serving", "valid JSON"),
+        ({"serving": {"qa": {}}}, "serving.qa", "dev | staging | prod"),
+        ({"serving": {"prod": []}}, "serving.prod", "JSON object"),
+        ({"serving": {"prod": {"instance_tyep": "ml.m5.large"}}}, "serving.prod.instance_tyep", "did you mean 'instance_type'"),
+        ({"serving": {"dev": {"instance_type": "m5.large"}}}, "serving.dev.instance_type", "ml.<family>.<size>"),
+        ({"serving": {"dev": {"instance_type": "ml.m5"}}}, "serving.dev.instance_type", "ml.m5.large"),
+        ({"serving": {"dev": {"instance_count": 0}}}, "serving.dev.instance_count", ">= 1"),
+        ({"serving": {"dev": {"capture_percent": 101}}}, "serving.dev.capture_percent", "[0, 100]"),
+        ({"serving": {"dev": {"capture_percent": -1}}}, "serving.dev.capture_percent", "[0, 100]"),
+        ({"serving": {"dev": {"capture_percent": True}}}, "serving.dev.capture_percent", "[0, 100]"),
+        ({"serving": {"dev": {"network_isolation": "yes"}}}, "serving.dev.network_isolation", "true | false"),
+        ({"serving": {"prod": {"autoscaling": {"min_capacity": 4, "max_capacity": 3}}}},
+         "serving.prod.autoscaling.max_capacity", ">= min_capacity (4)"),
+        ({"serving": {"prod": {"autoscaling": 5}}}, "serving.prod.autoscaling", "JSON object"),
+        ({"serving": {"prod": {"autoscaling": {"min_capacity": 3}}}}, "serving.prod.instance_count", "[3, 6]"),
+        ({"serving": {"prod": {"deployment": {"size_instances": None, "size_percent": 75}}}},
+         "serving.prod.deployment.size_percent", "[1, 50]"),
+        ({"serving": {"prod": {"deployment": {"size_instances": 2}}}},
+         "serving.prod.deployment.size_instances", "50 % of the variant's 2 instance(s)"),
+        ({"serving": {"prod": {"deployment": {"traffic_routing": "linear", "size_instances": None, "size_percent": 5}}}},
+         "serving.prod.deployment.size_percent", "[10, 50]"),
+        ({"serving": {"dev": {"deployment": {"size_percent": 10}}}}, "serving.dev.deployment.size_percent",
+         "all_at_once"),
+        ({"serving": {"dev": {"deployment": {"traffic_routing": "blue-green"}}}},
+         "serving.dev.deployment.traffic_routing", "all_at_once | canary | linear"),
+        ({"serving": {"prod": {"deployment": {"max_execution_timeout_seconds": 1000}}}},
+         "serving.prod.deployment.max_execution_timeout_seconds", "more than the deployment's waits (1200 s"),
+        ({"serving": {"dev": {"deployment": None}}}, "serving.dev.deployment", "JSON object"),
+        ({"serving": {"dev": {"serverless": {}, "capture_percent": 20}}}, "serving.dev.capture_percent",
+         "no data capture with serverless"),
+        ({"serving": {"dev": {"serverless": {}, "network_isolation": True}}}, "serving.dev.network_isolation",
+         "Serverless Inference does not support it"),
+        ({"serving": {"prod": {"serverless": {}}}}, "serving.prod.autoscaling", "null with serverless"),
+        ({"serving": {"prod": {"serverless": {}, "autoscaling": None}}}, "serving.prod.deployment.size_instances",
+         "null with serverless"),
+        ({"serving": {"dev": {"serverless": {"memory_size_in_mb": 1000}}}}, "serving.dev.serverless.memory_size_in_mb",
+         "1024 | 2048"),
+        ({"serving": {"dev": {"serverless": {"max_concurrency": 0}}}}, "serving.dev.serverless.max_concurrency",
+         "[1, 200]"),
+        ({"serving": {"dev": {"model_package_arn": ARN.rsplit("/", 1)[0]}}}, "serving.dev.model_package_arn",
+         "<group>/<version>"),
+        ({"serving": {"dev": {"model_source_stage": "qa"}}}, "serving.dev.model_source_stage", "dev | staging | prod"),
+        ({"model_package_arn": "latest"}, "model_package_arn", "model package version"),
+    ],
+)
+def test_invalid_serving_values_name_the_key_path(context, key, fragment):
+    with pytest.raises(ValueError) as err:
+        PlatformConfig.from_context(context)
+    message = str(err.value)
+    assert message.startswith(f"config '{key}': invalid value"), message
+    assert fragment in message, message
+
+
+def test_stage_serving_validates_when_built_in_python():
+    with pytest.raises(ValueError, match="StageServing 'instance_count'"):
+        StageServing(instance_count=0)
+    with pytest.raises(ValueError, match="StageServing 'capture_percent'"):
+        StageServing(instance_type=None, serverless=ServerlessInference(), capture_percent=50)

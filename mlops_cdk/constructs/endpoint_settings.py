@@ -1,0 +1,363 @@
+"""Typed, validated settings of a SageMaker endpoint: serverless, autoscaling, blue/green deployment.
+
+The same frozen dataclasses are props of :class:`ModelEndpoint` and the
+per-stage serving settings of :class:`~mlops_cdk.config.PlatformConfig`, so one
+set of rules validates both. Durations are whole seconds (``*_seconds``), as
+in the CloudFormation properties they become, which keeps the settings plain
+data: JSON-loadable from ``cdk.json`` and comparable with ``==``.
+
+Constructing a settings object validates it (``AutoScaling(min_capacity=3,
+max_capacity=2)`` raises ``AutoScaling 'max_capacity': ...``);
+``from_mapping`` validates a JSON object and names the key path in errors
+(``config 'serving.prod.autoscaling.max_capacity': ...``). Rules that need
+several settings at once (serverless and data capture, canary size and
+instance count, ...) live in :func:`check_endpoint_combination`.
+
+Limits are the ones AWS documents (SageMaker API and CloudFormation schemas):
+serverless memory 1024-6144 MB in 1 GB steps and concurrency 1-200; canary
+size at most 50 % and linear steps 10-50 % of the variant's instances;
+traffic-shift waits and termination wait 0-3600 s; deployment timeout
+600-28800 s and larger than the waits it contains; at most 10 rollback alarms.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .._validation import invalid
+
+# SageMaker hosting instance types: ml.<family>.<size> (e.g. ml.m5.xlarge, ml.p6-b200.48xlarge).
+INSTANCE_TYPE_RE = re.compile(r"^ml\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$")
+INSTANCE_TYPE_ALLOWED = "a SageMaker instance type like ml.m5.large (ml.<family>.<size>)"
+
+# A model package: its ARN (an unversioned package has no /<version>), or <group>/<version>
+# of this account and region. SageMaker spells group names like this (CreateModelPackageGroup).
+_PACKAGE_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+MODEL_PACKAGE_ARN_RE = re.compile(
+    rf"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{{12}}:model-package/{_PACKAGE_NAME}(/\d{{1,9}})?$"
+)
+MODEL_PACKAGE_VERSION_RE = re.compile(rf"^{_PACKAGE_NAME}/\d{{1,9}}$")
+VERSIONED_PACKAGE_ARN_RE = re.compile(
+    rf"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{{12}}:model-package/{_PACKAGE_NAME}/\d{{1,9}}$"
+)
+MODEL_PACKAGE_ALLOWED = (
+    "a model package version: arn:<partition>:sagemaker:<region>:<account>:model-package/<group>/<version>, "
+    "or <group>/<version> in the stack's account and region"
+)
+
+TRAFFIC_ROUTING = ("all_at_once", "canary", "linear")
+SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
+MAX_CONCURRENCY = 200
+MAX_WAIT_SECONDS = 3600
+MIN_EXECUTION_TIMEOUT, MAX_EXECUTION_TIMEOUT = 600, 28800
+MAX_ROLLBACK_ALARMS = 10
+
+# Families whose instances come with local NVMe instance storage, encrypted by
+# the instance hardware: SageMaker rejects an EndpointConfig KmsKeyId for them.
+# A 'd' among the attribute letters after the generation (m5d, c6gd, r7gd,
+# g4dn, p3dn, p4d, p4de, c6id) means instance storage; these have it without one:
+_LOCAL_STORAGE_FAMILIES = frozenset(
+    {"g5", "g6", "g6e", "g7", "g7e", "p5", "p5e", "p5en", "trn1", "trn1n", "trn2", "dl1"}
+)
+_D_FAMILY_RE = re.compile(r"^[a-z]+\d+[a-z]*d[a-z]*$")
+
+
+def has_instance_storage(instance_type: str) -> bool:
+    """Whether ``instance_type`` has local NVMe storage (then no ``KmsKeyId`` is allowed on its endpoint config)."""
+    family = instance_type.split(".")[1] if instance_type.count(".") >= 2 else ""
+    return bool(_D_FAMILY_RE.match(family)) or family in _LOCAL_STORAGE_FAMILIES or family.startswith(("p6", "p6e"))
+
+
+# ---------------------------------------------------------------- helpers
+def _prop(path: str, name: str) -> str:
+    return f"{path}{name}"
+
+
+def _int(owner: str, prop: str, value: Any, minimum: int | None = None, maximum: int | None = None,
+         allowed: str | None = None) -> None:
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    ok = ok and (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
+    if not ok:
+        if allowed is None:
+            if minimum is not None and maximum is not None:
+                allowed = f"an integer in [{minimum}, {maximum}]"
+            elif minimum is not None:
+                allowed = f"an integer >= {minimum}"
+            else:
+                allowed = "an integer"
+        raise invalid(owner, prop, value, allowed)
+
+
+def _bool(owner: str, prop: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise invalid(owner, prop, value, "true | false")
+
+
+class _Settings:
+    """Validation on construction plus ``from_mapping`` for JSON objects (cdk.json, ``-c``)."""
+
+    def __post_init__(self) -> None:
+        type(self)._check({f.name: getattr(self, f.name) for f in dataclasses.fields(self)}, type(self).__name__, "")
+
+    @classmethod
+    def _check(cls, values: Mapping[str, Any], owner: str, path: str) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+    @classmethod
+    def from_mapping(cls, data: Any, *, owner: str = "config", path: str = "", base: Any = None) -> Any:
+        """Build from a JSON object, on top of ``base`` (same class) or the defaults; errors name ``path<key>``."""
+        where = path.rstrip(".") or cls.__name__
+        if isinstance(data, cls):
+            return data
+        if not isinstance(data, Mapping):
+            raise invalid(owner, where, data, "a JSON object with keys among " + ", ".join(cls.keys()))
+        check_keys(owner, path, data, cls.keys())
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        values = {f.name: getattr(base, f.name) for f in fields} if base is not None else {}
+        values.update(data)
+        full = {f.name: values.get(f.name, _default(f)) for f in fields}
+        cls._check(full, owner, path)
+        return cls(**full)
+
+
+def _default(field: dataclasses.Field) -> Any:
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+        return field.default_factory()  # type: ignore[misc]
+    return None
+
+
+def check_keys(owner: str, path: str, data: Mapping[str, Any], known: tuple[str, ...]) -> None:
+    """Reject keys outside ``known``, suggesting the closest one (a typo must not be ignored silently)."""
+    for key in data:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise invalid(owner, _prop(path, str(key)), data[key], "keys among " + ", ".join(known) + hint)
+
+
+# ---------------------------------------------------------------- settings
+@dataclasses.dataclass(frozen=True)
+class ServerlessInference(_Settings):
+    """A serverless variant (``ServerlessConfig``): memory per worker and concurrent invocations.
+
+    SageMaker Serverless Inference does not support data capture, VPC
+    configuration, network isolation or instance auto scaling (its scaling
+    is ``max_concurrency``); :class:`ModelEndpoint` rejects those combinations.
+    ``provisioned_concurrency`` keeps that many workers warm (billed while configured).
+    """
+
+    memory_size_in_mb: int = 2048
+    max_concurrency: int = 5
+    provisioned_concurrency: int | None = None
+
+    @classmethod
+    def _check(cls, values: Mapping[str, Any], owner: str, path: str) -> None:
+        memory = values["memory_size_in_mb"]
+        if isinstance(memory, bool) or memory not in SERVERLESS_MEMORY_SIZES:
+            raise invalid(owner, _prop(path, "memory_size_in_mb"), memory,
+                          " | ".join(str(m) for m in SERVERLESS_MEMORY_SIZES))
+        _int(owner, _prop(path, "max_concurrency"), values["max_concurrency"], 1, MAX_CONCURRENCY)
+        provisioned = values["provisioned_concurrency"]
+        if provisioned is not None:
+            _int(owner, _prop(path, "provisioned_concurrency"), provisioned, 1, values["max_concurrency"],
+                 allowed=f"null or an integer in [1, max_concurrency={values['max_concurrency']}]")
+
+
+@dataclasses.dataclass(frozen=True)
+class AutoScaling(_Settings):
+    """Application Auto Scaling of an instance-based variant's ``DesiredInstanceCount``.
+
+    Target tracking on ``SageMakerVariantInvocationsPerInstance`` (invocations
+    per instance per minute): scales out when the average exceeds
+    ``target_invocations_per_instance``, in when it falls below, within
+    ``[min_capacity, max_capacity]``. Cooldowns are seconds between scaling
+    activities of the same direction.
+    """
+
+    min_capacity: int = 1
+    max_capacity: int = 2
+    target_invocations_per_instance: int = 1000
+    scale_in_cooldown_seconds: int = 300
+    scale_out_cooldown_seconds: int = 60
+
+    @classmethod
+    def _check(cls, values: Mapping[str, Any], owner: str, path: str) -> None:
+        _int(owner, _prop(path, "min_capacity"), values["min_capacity"], 1)
+        _int(owner, _prop(path, "max_capacity"), values["max_capacity"], 1)
+        if values["max_capacity"] < values["min_capacity"]:
+            raise invalid(owner, _prop(path, "max_capacity"), values["max_capacity"],
+                          f"an integer >= min_capacity ({values['min_capacity']})")
+        _int(owner, _prop(path, "target_invocations_per_instance"), values["target_invocations_per_instance"], 1)
+        for key in ("scale_in_cooldown_seconds", "scale_out_cooldown_seconds"):
+            _int(owner, _prop(path, key), values[key], 0, 86400)
+
+
+@dataclasses.dataclass(frozen=True)
+class DeploymentPolicy(_Settings):
+    """How an endpoint update shifts traffic (a SageMaker blue/green ``DeploymentConfig``) and when it rolls back.
+
+    * ``traffic_routing``: ``all_at_once`` (100 % to the new fleet, then the
+      ``termination_wait_seconds`` baking period), ``canary`` (first
+      ``size_percent`` % or ``size_instances`` instances, wait
+      ``wait_interval_seconds``, then the rest) or ``linear`` (steps of that
+      size, each followed by the wait).
+    * The canary may be at most 50 % of the variant's instances, a linear step
+      10-50 % (SageMaker's limits); give exactly one of ``size_percent`` /
+      ``size_instances`` for canary and linear, neither for all at once.
+    * ``termination_wait_seconds``: how long the old fleet is kept after the
+      full shift (the last baking period, 0-3600).
+    * ``max_execution_timeout_seconds``: limit of the whole deployment
+      (600-28800, larger than its waits); ``None`` leaves SageMaker's default.
+    * Rollback alarms (the endpoint creates them; any alarm tripping during a
+      baking period rolls traffic back to the old fleet): ``Invocation5XXErrors``
+      sum >= ``error_threshold`` and ``ModelLatency`` p99 > ``latency_threshold_ms``,
+      each for ``alarm_evaluation_periods`` consecutive minutes.
+    """
+
+    traffic_routing: str = "all_at_once"
+    size_percent: int | None = None
+    size_instances: int | None = None
+    wait_interval_seconds: int = 300
+    termination_wait_seconds: int = 300
+    max_execution_timeout_seconds: int | None = None
+    error_threshold: int = 1
+    latency_threshold_ms: int = 1000
+    alarm_evaluation_periods: int = 2
+
+    @classmethod
+    def _check(cls, values: Mapping[str, Any], owner: str, path: str) -> None:
+        routing = values["traffic_routing"]
+        if routing not in TRAFFIC_ROUTING:
+            raise invalid(owner, _prop(path, "traffic_routing"), routing, " | ".join(TRAFFIC_ROUTING))
+        percent, instances = values["size_percent"], values["size_instances"]
+        if routing == "all_at_once":
+            for key in ("size_percent", "size_instances"):
+                if values[key] is not None:
+                    raise invalid(owner, _prop(path, key), values[key],
+                                  "null with traffic_routing 'all_at_once' (it shifts 100 % at once)")
+        else:
+            if (percent is None) == (instances is None):
+                raise invalid(owner, _prop(path, "size_percent"), percent,
+                              f"exactly one of size_percent / size_instances with traffic_routing {routing!r}")
+            if percent is not None:
+                low = 1 if routing == "canary" else 10
+                _int(owner, _prop(path, "size_percent"), percent, low, 50,
+                     allowed=f"an integer in [{low}, 50] (SageMaker: a {routing} "
+                             f"{'size' if routing == 'canary' else 'step'} of "
+                             f"{'at most 50' if routing == 'canary' else '10-50'} % of the variant's instances)")
+            if instances is not None:
+                _int(owner, _prop(path, "size_instances"), instances, 1)
+        _int(owner, _prop(path, "wait_interval_seconds"), values["wait_interval_seconds"], 0, MAX_WAIT_SECONDS)
+        _int(owner, _prop(path, "termination_wait_seconds"), values["termination_wait_seconds"], 0, MAX_WAIT_SECONDS)
+        timeout = values["max_execution_timeout_seconds"]
+        if timeout is not None:
+            _int(owner, _prop(path, "max_execution_timeout_seconds"), timeout, MIN_EXECUTION_TIMEOUT,
+                 MAX_EXECUTION_TIMEOUT)
+            waits = values["termination_wait_seconds"] + values["wait_interval_seconds"] * _steps(routing, percent)
+            if timeout <= waits:
+                raise invalid(owner, _prop(path, "max_execution_timeout_seconds"), timeout,
+                              f"more than the deployment's waits ({waits} s: termination wait + wait interval "
+                              "per traffic step)")
+        _int(owner, _prop(path, "error_threshold"), values["error_threshold"], 1)
+        _int(owner, _prop(path, "latency_threshold_ms"), values["latency_threshold_ms"], 1)
+        _int(owner, _prop(path, "alarm_evaluation_periods"), values["alarm_evaluation_periods"], 1, 60)
+
+    @property
+    def cfn_type(self) -> str:
+        return self.traffic_routing.upper()
+
+
+def _steps(routing: str, percent: int | None) -> int:
+    """Traffic steps followed by a wait: 0 for all at once, 1 for canary, ~100/step for linear."""
+    if routing == "all_at_once":
+        return 0
+    if routing == "canary":
+        return 1
+    return max(1, math.ceil(100 / percent) - 1) if percent else 1
+
+
+# ----------------------------------------------------------- combinations
+def check_endpoint_combination(
+    owner: str,
+    path: str,
+    *,
+    instance_type: str | None,
+    instance_count: Any,
+    serverless: ServerlessInference | None,
+    autoscaling: AutoScaling | None,
+    deployment: DeploymentPolicy,
+    capture: bool,
+    capture_prop: str,
+    capture_value: Any = "enabled",
+    network_isolation: bool | None,
+    vpc: bool,
+    vpc_prop: str,
+    volume_kms: bool,
+    volume_kms_prop: str,
+) -> None:
+    """The rules that involve several settings; ``path`` prefixes every prop name in errors.
+
+    Serverless: AWS documents data capture, VPC configuration, network
+    isolation and multiple variants as unsupported for Serverless Inference,
+    and its auto scaling is of provisioned concurrency, not instances; a
+    serverless variant has no instance type, count or instance-sized canary.
+    """
+    from .._validation import is_token
+
+    if serverless is not None:
+        reason = "SageMaker Serverless Inference does not support it"
+        if instance_type is not None:
+            raise invalid(owner, _prop(path, "instance_type"), instance_type,
+                          "null with serverless (a serverless variant has no instance type)")
+        if autoscaling is not None:
+            raise invalid(owner, _prop(path, "autoscaling"), autoscaling,
+                          "null with serverless (serverless scales by max_concurrency; "
+                          "instance auto scaling does not apply)")
+        if capture:
+            raise invalid(owner, _prop(path, capture_prop), capture_value,
+                          f"no data capture with serverless ({reason}; use an instance-based variant "
+                          "where captured traffic is needed)")
+        if network_isolation:
+            raise invalid(owner, _prop(path, "network_isolation"), network_isolation,
+                          f"false or null with serverless ({reason})")
+        if vpc:
+            raise invalid(owner, _prop(path, vpc_prop), "a VPC configuration", f"none with serverless ({reason})")
+        if deployment.size_instances is not None:
+            raise invalid(owner, _prop(path, "deployment.size_instances"), deployment.size_instances,
+                          "null with serverless (no instances to count); use deployment.size_percent")
+        return
+
+    if instance_type is None or (not is_token(instance_type) and (
+            not isinstance(instance_type, str) or not INSTANCE_TYPE_RE.match(instance_type))):
+        raise invalid(owner, _prop(path, "instance_type"), instance_type, INSTANCE_TYPE_ALLOWED)
+    if not is_token(instance_count):
+        _int(owner, _prop(path, "instance_count"), instance_count, 1)
+    if volume_kms and not is_token(instance_type) and has_instance_storage(instance_type):
+        raise invalid(owner, _prop(path, volume_kms_prop), "a KMS key",
+                      f"none with {instance_type} (its local NVMe instance storage is encrypted by the "
+                      "hardware; SageMaker rejects a KmsKeyId for instance types with local storage)")
+    if autoscaling is not None and not is_token(instance_count):
+        if not autoscaling.min_capacity <= instance_count <= autoscaling.max_capacity:
+            raise invalid(owner, _prop(path, "instance_count"), instance_count,
+                          f"an integer within autoscaling [{autoscaling.min_capacity}, {autoscaling.max_capacity}]")
+    # The smallest fleet a deployment may meet: the initial count, or the autoscaling minimum.
+    fleet = autoscaling.min_capacity if autoscaling is not None else instance_count
+    if deployment.size_instances is not None and not is_token(fleet):
+        low = 1 if deployment.traffic_routing == "canary" else math.ceil(fleet * 0.1)
+        high = fleet // 2
+        if not low <= deployment.size_instances <= high:
+            share = "at most 50" if deployment.traffic_routing == "canary" else "10-50"
+            bounds = f"an integer in [{low}, {high}]" if low <= high else "impossible: use more instances or size_percent"
+            raise invalid(owner, _prop(path, "deployment.size_instances"), deployment.size_instances,
+                          f"{share} % of the variant's {fleet} instance(s) ({bounds})")
