@@ -10,13 +10,16 @@ from .constructs.images import image_uri
 from .constructs.model_approval import MetricGatedApproval
 from .constructs.model_endpoint import ModelEndpoint
 from .constructs.model_registry import ModelRegistry
-from .constructs.pipeline_target import SageMakerPipelineTarget
+from .constructs.pipeline_notifications import PipelineNotifications
+from .constructs.pipeline_target import SageMakerPipelineTarget, pipeline_arn_of
+from .constructs.retraining import REASONS, DriftRetraining, ScheduledRetraining, validate_schedule
 from .constructs.sagemaker_pipeline import SageMakerPipeline
 from .constructs.secure_bucket import SecureBucket
 from .monitoring_metrics import compute_classification_metrics, publish_custom_metrics
 from .stacks.feature_store import DEFAULT_FEATURE_GROUPS, FeatureStoreStack
 from .stacks.foundation import FoundationStack
 from .stacks.model_build import ModelBuildStack
+from .stacks.retraining import RetrainingStack
 from .stacks.serving import ServingStack
 
 __all__ = [
@@ -27,6 +30,7 @@ __all__ = [
     "AutoScaling",
     "BaselinePublisher",
     "DeploymentPolicy",
+    "DriftRetraining",
     "FeatureGroup",
     "FeatureStoreStack",
     "FoundationStack",
@@ -34,10 +38,14 @@ __all__ = [
     "ModelBuildStack",
     "ModelEndpoint",
     "ModelRegistry",
+    "PipelineNotifications",
     "PlatformConfig",
+    "REASONS",
+    "RetrainingStack",
     "SageMakerExecutionRole",
     "SageMakerPipeline",
     "SageMakerPipelineTarget",
+    "ScheduledRetraining",
     "SecureBucket",
     "ServerlessInference",
     "ServingStack",
@@ -46,7 +54,9 @@ __all__ = [
     "feature_definitions_from_dataframe",
     "build_training_pipeline",
     "image_uri",
+    "pipeline_arn_of",
     "publish_custom_metrics",
+    "validate_schedule",
 ]
 
 

@@ -13,6 +13,7 @@ from .config import STAGES, PlatformConfig
 from .stacks.feature_store import FeatureStoreStack
 from .stacks.foundation import FoundationStack
 from .stacks.model_build import ModelBuildStack
+from .stacks.retraining import RetrainingStack
 from .stacks.serving import ServingStack
 
 
@@ -35,7 +36,20 @@ def build_platform(app: App, config: PlatformConfig) -> dict[str, object]:
                                   termination_protection=protect)
     serving = ServingStack(app, stack_name(config, "serving"), config=config, foundation=foundation,
                            termination_protection=protect)
-    return {"foundation": foundation, "feature_store": feature_store, "model_build": model_build, "serving": serving}
+    retraining = RetrainingStack(
+        app, stack_name(config, "retraining"), config=config, foundation=foundation,
+        pipeline_name=model_build.pipeline_name, pipeline_arn=model_build.pipeline.pipeline_arn,
+        pipeline_parameters=model_build.pipeline.parameter_names, drift_endpoints=[serving.endpoint_name],
+        schedule=config.retraining_schedule, scheduled=config.retraining_scheduled,
+        drift=config.retraining_on_drift, new_data=config.retraining_on_new_data,
+        notifications=config.retraining_notifications, cooldown_minutes=config.retraining_cooldown_minutes,
+        termination_protection=protect,
+    )
+    retraining.add_dependency(model_build, "starts the model's pipeline")
+    return {
+        "foundation": foundation, "feature_store": feature_store, "model_build": model_build, "serving": serving,
+        "retraining": retraining,
+    }
 
 
 def selected_stages(context: Mapping[str, Any]) -> tuple[str, ...] | None:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ._validation import invalid, require_emails
+from ._validation import invalid, require_emails, require_int
 from .constructs.endpoint_settings import (
     INSTANCE_TYPE_ALLOWED,
     INSTANCE_TYPE_RE,
@@ -231,6 +231,10 @@ class PlatformConfig:
         model_package_arn: the model package version this config's stage
             deploys (``-c model_package_arn=...``); overrides
             ``serving[stage].model_package_arn``.
+        retraining_schedule: when scheduled retraining runs (EventBridge ``rate()``/``cron()``).
+        retraining_scheduled, retraining_on_drift, retraining_on_new_data,
+        retraining_notifications: switch each trigger (and the run notifications) on or off.
+        retraining_cooldown_minutes: the gate starts no run within this many minutes of the last one.
         serving: per-stage :class:`StageServing`, given as overrides of
             :data:`DEFAULT_SERVING` (``{"prod": {"autoscaling": {"max_capacity": 8}}}``);
             after construction, the resolved settings of every stage.
@@ -244,6 +248,12 @@ class PlatformConfig:
     accuracy_threshold: float = 0.85
     model_package_arn: str | None = None
     serving: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    retraining_schedule: str = "rate(7 days)"
+    retraining_scheduled: bool = True
+    retraining_on_drift: bool = True
+    retraining_on_new_data: bool = True
+    retraining_notifications: bool = True
+    retraining_cooldown_minutes: int = 360
 
     def __post_init__(self) -> None:
         for key in ("project_name", "model_name"):
@@ -265,6 +275,17 @@ class PlatformConfig:
             raise _fail("accuracy_threshold", threshold, "a number in (0, 1]")
         object.__setattr__(self, "accuracy_threshold", float(threshold))
         self._resolve_serving()
+        self._validate_retraining()
+
+    def _validate_retraining(self) -> None:
+        from .constructs.retraining import MAX_COOLDOWN_MINUTES, validate_schedule
+
+        validate_schedule("config", "retraining_schedule", self.retraining_schedule)
+        for key in ("retraining_scheduled", "retraining_on_drift", "retraining_on_new_data", "retraining_notifications"):
+            if not isinstance(getattr(self, key), bool):
+                raise _fail(key, getattr(self, key), "true | false")
+        require_int("config", "retraining_cooldown_minutes", self.retraining_cooldown_minutes,
+                    minimum=1, maximum=MAX_COOLDOWN_MINUTES)
 
     def _resolve_serving(self) -> None:
         raw = {} if self.serving is None else self.serving
@@ -352,6 +373,15 @@ def _coerce(key: str, raw: Any, type_name: Any) -> Any:
             return float(text)
         except ValueError:
             raise _fail(key, raw, "a number") from None
+    if type_name in (bool, "bool"):
+        if text.lower() not in ("true", "false"):
+            raise _fail(key, raw, "true | false")
+        return text.lower() == "true"
+    if type_name in (int, "int"):
+        try:
+            return int(text)
+        except ValueError:
+            raise _fail(key, raw, "an integer") from None
     return text
 
 

@@ -9,7 +9,7 @@ from mlops_cdk import PlatformConfig
 from mlops_cdk.app_builder import build_app, build_platform, selected_stages
 from tests.harness import reference_context, synth
 
-PARTS = ("foundation", "feature-store", "model-build", "serving")
+PARTS = ("foundation", "feature-store", "model-build", "serving", "retraining")
 PACKAGE = "arn:aws:sagemaker:us-east-1:111122223333:model-package/mlops-fraud-detection/3"
 
 
@@ -61,7 +61,7 @@ def test_stages_all_synthesizes_three_platforms(all_stages):
     assert set(result.stacks) == {f"mlops-fraud-detection-{stage}-{part}"
                                   for stage in ("dev", "staging", "prod") for part in PARTS}
     for stage, stacks in platforms.items():
-        assert set(stacks) == {"foundation", "feature_store", "model_build", "serving"}
+        assert set(stacks) == {"foundation", "feature_store", "model_build", "serving", "retraining"}
         assert stacks["serving"].endpoint is not None
         assert stacks["serving"].endpoint_name == f"mlops-fraud-detection-{stage}"
 
@@ -118,9 +118,11 @@ def test_stage_templates_differ_only_in_per_stage_settings(all_stages):
         assert templates["dev"] == templates["staging"] == templates["prod"], part
     # aws-cdk-lib names Lambda invoke permissions and DLQ statements after the
     # full stack path, hashed: the only differences model-build may have.
-    build = _by_stage(result, "model-build")
-    for other in ("staging", "prod"):
-        assert [d for d in _diff(build["dev"], build[other]) if not re.search(r"AllowEventRule|/Sid$", d)] == []
+    for part in ("model-build", "retraining"):
+        templates = _by_stage(result, part)
+        for other in ("staging", "prod"):
+            differences = _diff(templates["dev"], templates[other])
+            assert [d for d in differences if not re.search(r"AllowEventRule|/Sid$", d)] == [], part
     serving = _by_stage(result, "serving")
     differences = set()
     for other in ("staging", "prod"):
@@ -165,3 +167,12 @@ def test_single_stage_from_context():
     platforms = build_app(app, {**reference_context(), "stage": "staging", "model_package_arn": PACKAGE})
     assert set(platforms) == {"staging"}
     assert platforms["staging"]["serving"].settings.model_package_arn == PACKAGE
+
+
+def test_retraining_switches_remove_their_triggers():
+    context = {**reference_context(), "retraining_scheduled": "false", "retraining_on_drift": "false",
+               "retraining_on_new_data": "true", "retraining_notifications": "false"}
+    result = synth(lambda app: build_app(app, context), nag=False)
+    rules = [r["Properties"] for r in result.json("mlops-fraud-detection-dev-retraining")["Resources"].values()
+             if r["Type"] == "AWS::Events::Rule"]
+    assert [r["EventPattern"]["detail-type"] for r in rules] == [["Object Created"]]

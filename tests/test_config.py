@@ -215,3 +215,25 @@ def test_stage_serving_validates_when_built_in_python():
         StageServing(instance_count=0)
     with pytest.raises(ValueError, match="StageServing 'capture_percent'"):
         StageServing(instance_type=None, serverless=ServerlessInference(), capture_percent=50)
+
+
+def test_retraining_keys_from_cli_strings():
+    config = PlatformConfig.from_context({"retraining_on_drift": "false", "retraining_cooldown_minutes": "30",
+                                          "retraining_schedule": "cron(0 3 ? * MON *)"})
+    assert config.retraining_on_drift is False and config.retraining_scheduled is True
+    assert config.retraining_cooldown_minutes == 30
+
+
+@pytest.mark.parametrize(
+    "context, key",
+    [
+        ({"retraining_schedule": "rate(1 days)"}, "retraining_schedule"),
+        ({"retraining_schedule": "every monday"}, "retraining_schedule"),
+        ({"retraining_on_drift": "maybe"}, "retraining_on_drift"),
+        ({"retraining_cooldown_minutes": "0"}, "retraining_cooldown_minutes"),
+        ({"retraining_cooldown_minutes": "soon"}, "retraining_cooldown_minutes"),
+    ],
+)
+def test_invalid_retraining_keys(context, key):
+    with pytest.raises(ValueError, match=f"'{key}'"):
+        PlatformConfig.from_context(context)

@@ -7,17 +7,33 @@ resource at its own position in the target list.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import jsii
-from aws_cdk import Duration, Token
+from constructs import Construct
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 
-from .._validation import invalid, require_int
+from .._validation import invalid, is_token, require_int
 
 _OWNER = "SageMakerPipelineTarget"
+# StartPipelineExecution's limits for a Parameter (SageMaker API reference).
+_PARAMETER_NAME_RE = re.compile(r"^[A-Za-z0-9\-_]{1,256}$")
+_MAX_PARAMETER_VALUE = 1024
+_MAX_PARAMETERS = 200
+
+
+def pipeline_arn_of(scope: Construct, pipeline_name: str) -> str:
+    """The ARN of pipeline ``pipeline_name`` in the stack's partition, region and account.
+
+    SageMaker lower-cases pipeline names in ARNs; a token name is lower-cased
+    neither here nor by CloudFormation, so pass a lower-case name or the ARN.
+    """
+    name = pipeline_name if is_token(pipeline_name) else pipeline_name.lower()
+    return Stack.of(scope).format_arn(service="sagemaker", resource="pipeline", resource_name=name)
 
 
 @jsii.implements(events.IRuleTarget)
@@ -26,8 +42,9 @@ class SageMakerPipelineTarget:
 
     A dedicated role is created per rule, allowed only
     ``sagemaker:StartPipelineExecution`` on this pipeline (pass ``role`` to
-    reuse one). Undeliverable events go to ``dead_letter_queue`` after
-    ``retry_attempts`` retries within ``max_event_age``.
+    reuse one); after ``bind`` it is ``bound_role``. Undeliverable events go
+    to ``dead_letter_queue`` after ``retry_attempts`` retries within
+    ``max_event_age``.
     """
 
     def __init__(
@@ -46,6 +63,13 @@ class SageMakerPipelineTarget:
         for name, value in parameters.items():
             if not isinstance(name, str) or not name or not isinstance(value, str):
                 raise invalid(_OWNER, "parameters", {name: value}, "pipeline parameter names mapped to string values")
+            if not _PARAMETER_NAME_RE.match(name):
+                raise invalid(_OWNER, "parameters", name, "parameter names of 1-256 letters, digits, '-' or '_'")
+            if not Token.is_unresolved(value) and len(value) > _MAX_PARAMETER_VALUE:
+                raise invalid(_OWNER, "parameters", {name: value[:40] + "..."},
+                              f"values of at most {_MAX_PARAMETER_VALUE} characters")
+        if len(parameters) > _MAX_PARAMETERS:
+            raise invalid(_OWNER, "parameters", f"{len(parameters)} parameters", f"at most {_MAX_PARAMETERS}")
         require_int(_OWNER, "retry_attempts", retry_attempts, minimum=0, maximum=185)
         seconds = max_event_age.to_seconds()
         if not Token.is_unresolved(seconds) and not 60 <= seconds <= 86400:
@@ -56,14 +80,18 @@ class SageMakerPipelineTarget:
         self.dead_letter_queue = dead_letter_queue
         self.retry_attempts = retry_attempts
         self.max_event_age = max_event_age
+        self.bound_role: iam.IRole | None = role
 
     def bind(self, rule: events.IRule, id: str | None = None) -> events.RuleTargetConfig:
+        # One role per target; the first keeps its original construct ID (IDs are public API).
+        role_id = "StartPipelineRole" if (id or "Target0") == "Target0" else f"StartPipelineRole{id}"
         role = self.role or iam.Role(
             rule,  # type: ignore[arg-type]
-            "StartPipelineRole",
+            role_id,
             assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
             description="Lets this rule start one SageMaker pipeline",
         )
+        self.bound_role = role
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[self.pipeline_arn])
         )

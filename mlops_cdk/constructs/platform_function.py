@@ -34,6 +34,40 @@ _OWNER = "PlatformFunction"
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+def encrypted_dead_letter_queue(scope: Construct, id: str) -> sqs.Queue:
+    """An SSE-encrypted, SSL-only SQS queue that keeps undeliverable events for 14 days (retained)."""
+    queue = sqs.Queue(
+        scope,
+        id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    acknowledge(queue, "AwsSolutions-SQS3",
+                "This queue is itself a dead-letter queue: events that could not be delivered or processed land here.")
+    return queue
+
+
+def dead_letter_alarm(
+    scope: Construct, id: str, queue: sqs.IQueue, topic: sns.ITopic | None, description: str,
+) -> cloudwatch.Alarm:
+    """An alarm on any message in ``queue`` (notifying ``topic`` if given): a lost event is seen by a human."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        id,
+        alarm_description=description,
+        metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(5), statistic="Maximum"),
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,  # no datapoints: an empty queue
+    )
+    if topic is not None:
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+    return alarm
+
+
 class PlatformFunction(Construct):
     """A Lambda function running ``mlops_cdk/lambdas/<code>/handler.py:handler``.
 
@@ -60,19 +94,7 @@ class PlatformFunction(Construct):
         require_int(_OWNER, "memory_size", memory_size, minimum=128, maximum=10240)
         require_int(_OWNER, "retry_attempts", retry_attempts, minimum=0, maximum=2)
 
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This queue is itself the dead-letter queue of the function's asynchronous invocations.",
-        )
+        self.dead_letter_queue = encrypted_dead_letter_queue(self, "DeadLetterQueue")
         self.log_group = logs.LogGroup(
             self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.RETAIN
         )
@@ -139,20 +161,7 @@ class PlatformFunction(Construct):
 
     def alarm_on_dead_letters(self, scope: Construct, id: str, *, topic: sns.ITopic, description: str) -> cloudwatch.Alarm:
         """Tell a human (via ``topic``) as soon as an event waits in the dead-letter queue."""
-        alarm = cloudwatch.Alarm(
-            scope,
-            id,
-            alarm_description=description,
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(5), statistic="Maximum"
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,  # no datapoints: an empty queue
-        )
-        alarm.add_alarm_action(cw_actions.SnsAction(topic))
-        return alarm
+        return dead_letter_alarm(scope, id, self.dead_letter_queue, topic, description)
 
     def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
         self.role.add_to_principal_policy(statement)

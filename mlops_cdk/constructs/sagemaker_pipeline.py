@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 from collections.abc import Callable, Mapping
 from typing import Any, Union
@@ -20,7 +21,7 @@ from ..pipeline_defs.definition_checks import validate_definition
 from ..pipeline_defs.placeholders import IMAGE_PLACEHOLDERS, PSEUDO_PARAMETERS, prepare_for_sub
 from .execution_role import SageMakerExecutionRole
 from .images import image_uri
-from .pipeline_target import SageMakerPipelineTarget
+from .pipeline_target import SageMakerPipelineTarget, pipeline_arn_of
 from .secure_bucket import SecureBucket
 
 _OWNER = "SageMakerPipeline"
@@ -72,6 +73,8 @@ class SageMakerPipeline(Construct):
             raise invalid(_OWNER, "description", f"{description[:40]}...", "at most 3072 characters")
         definition, used, scripts_dir, artifact_prefix = _render(pipeline, scripts_dir)
         validate_definition(definition)
+        # What a trigger may pass when starting an execution.
+        self.parameter_names: tuple[str, ...] = tuple(p["Name"] for p in json.loads(definition).get("Parameters", []))
         unknown = used - set(self._resolvers()) - PSEUDO_PARAMETERS
         if unknown:
             raise invalid(_OWNER, "pipeline", sorted(unknown), f"placeholders among {sorted(self._resolvers())}")
@@ -153,9 +156,7 @@ class SageMakerPipeline(Construct):
     # ------------------------------------------------------------- public API
     @property
     def pipeline_arn(self) -> str:
-        # SageMaker lower-cases the pipeline name in its ARN.
-        name = self.pipeline_name.lower() if isinstance(self.pipeline_name, str) else self.pipeline_name
-        return Stack.of(self).format_arn(service="sagemaker", resource="pipeline", resource_name=name)
+        return pipeline_arn_of(self, self.pipeline_name)
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
         """Start executions of this pipeline only."""
