@@ -3,12 +3,16 @@
 from .config import DEFAULT_SERVING, STAGES, PlatformConfig, StageServing
 from .constructs.alert_topic import AlertTopic
 from .constructs.baseline_publisher import BaselinePublisher
+from .constructs.drift_checker import DriftChecker
 from .constructs.endpoint_settings import AutoScaling, DeploymentPolicy, ServerlessInference
 from .constructs.execution_role import SageMakerExecutionRole
 from .constructs.feature_group import FeatureGroup, feature_definitions_from_dataframe
 from .constructs.images import image_uri
+from .constructs.model_alarms import ModelAlarms
 from .constructs.model_approval import MetricGatedApproval
+from .constructs.model_dashboard import ModelDashboard
 from .constructs.model_endpoint import ModelEndpoint
+from .constructs.model_monitors import BiasMonitor, DataQualityMonitor, FeatureAttributionMonitor, ModelQualityMonitor
 from .constructs.model_registry import ModelRegistry
 from .constructs.pipeline_notifications import PipelineNotifications
 from .constructs.pipeline_target import SageMakerPipelineTarget, pipeline_arn_of
@@ -19,6 +23,7 @@ from .monitoring_metrics import compute_classification_metrics, publish_custom_m
 from .stacks.feature_store import DEFAULT_FEATURE_GROUPS, FeatureStoreStack
 from .stacks.foundation import FoundationStack
 from .stacks.model_build import ModelBuildStack
+from .stacks.monitoring import MonitoringStack
 from .stacks.retraining import RetrainingStack
 from .stacks.serving import ServingStack
 
@@ -29,14 +34,22 @@ __all__ = [
     "AlertTopic",
     "AutoScaling",
     "BaselinePublisher",
+    "BiasMonitor",
+    "DataQualityMonitor",
     "DeploymentPolicy",
+    "DriftChecker",
     "DriftRetraining",
+    "FeatureAttributionMonitor",
     "FeatureGroup",
     "FeatureStoreStack",
     "FoundationStack",
     "MetricGatedApproval",
+    "ModelAlarms",
     "ModelBuildStack",
+    "ModelDashboard",
     "ModelEndpoint",
+    "ModelQualityMonitor",
+    "MonitoringStack",
     "ModelRegistry",
     "PipelineNotifications",
     "PlatformConfig",

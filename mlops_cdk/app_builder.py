@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import App, Validations
+from aws_cdk import Annotations, App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from ._validation import invalid
@@ -13,6 +13,7 @@ from .config import STAGES, PlatformConfig
 from .stacks.feature_store import FeatureStoreStack
 from .stacks.foundation import FoundationStack
 from .stacks.model_build import ModelBuildStack
+from .stacks.monitoring import MonitoringStack
 from .stacks.retraining import RetrainingStack
 from .stacks.serving import ServingStack
 
@@ -36,10 +37,14 @@ def build_platform(app: App, config: PlatformConfig) -> dict[str, object]:
                                   termination_protection=protect)
     serving = ServingStack(app, stack_name(config, "serving"), config=config, foundation=foundation,
                            termination_protection=protect)
+    monitoring = _monitoring(app, config, foundation, serving, protect)
+    alarms = monitoring.alarms
     retraining = RetrainingStack(
         app, stack_name(config, "retraining"), config=config, foundation=foundation,
         pipeline_name=model_build.pipeline_name, pipeline_arn=model_build.pipeline.pipeline_arn,
         pipeline_parameters=model_build.pipeline.parameter_names, drift_endpoints=[serving.endpoint_name],
+        drift_alarm_arns=[*(a.alarm_arn for a in alarms.feature_drift_alarms.values()), alarms.accuracy_alarm.alarm_arn],
+        alarm_reasons={alarms.accuracy_alarm.alarm_arn: "ModelQualityDrop"},
         schedule=config.retraining_schedule, scheduled=config.retraining_scheduled,
         drift=config.retraining_on_drift, new_data=config.retraining_on_new_data,
         notifications=config.retraining_notifications, cooldown_minutes=config.retraining_cooldown_minutes,
@@ -48,8 +53,33 @@ def build_platform(app: App, config: PlatformConfig) -> dict[str, object]:
     retraining.add_dependency(model_build, "starts the model's pipeline")
     return {
         "foundation": foundation, "feature_store": feature_store, "model_build": model_build, "serving": serving,
-        "retraining": retraining,
+        "monitoring": monitoring, "retraining": retraining,
     }
+
+
+def _monitoring(app: App, config: PlatformConfig, foundation, serving, protect: bool) -> MonitoringStack:
+    """Monitoring of the stage's endpoint; only the own drift checker until an endpoint is deployed.
+
+    Model Monitor schedules fail to create for an endpoint that does not exist,
+    so without a configured model package the mode falls back to ``own``
+    (whose DriftCheckerSilent alarm then says, truthfully, that nothing is monitored).
+    """
+    mode = config.monitoring_mode
+    if serving.endpoint is None and mode != "own":
+        mode = "own"
+    monitoring = MonitoringStack(
+        app, stack_name(config, "monitoring"), config=config, foundation=foundation,
+        endpoint_name=serving.endpoint_name, variant_name=serving.variant_name,
+        capture_s3_uri=serving.capture_s3_uri, feature_names=config.monitoring_features, mode=mode,
+        termination_protection=protect,
+    )
+    if mode != config.monitoring_mode:
+        Annotations.of(monitoring).add_info(
+            f"monitoring_mode '{config.monitoring_mode}' runs as 'own' until serving.{config.stage}.model_package_arn "
+            "deploys an endpoint: Model Monitor schedules need a live endpoint"
+        )
+    monitoring.add_dependency(serving, "monitors its endpoint")
+    return monitoring
 
 
 def selected_stages(context: Mapping[str, Any]) -> tuple[str, ...] | None:

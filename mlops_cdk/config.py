@@ -31,6 +31,8 @@ from .constructs.endpoint_settings import (
 )
 
 STAGES = ("dev", "staging", "prod")
+# managed Model Monitor, the library's own drift checker, or both (see MonitoringStack).
+MONITORING_MODES = ("model_monitor", "own", "both")
 # Context keys of the reference app itself (not of one PlatformConfig): `-c stages=all`.
 APP_KEYS = ("stages",)
 # S3 bucket names are <= 63 chars: prefix + "-" + 12-digit account + "-" + region (<= 14).
@@ -235,6 +237,8 @@ class PlatformConfig:
         retraining_scheduled, retraining_on_drift, retraining_on_new_data,
         retraining_notifications: switch each trigger (and the run notifications) on or off.
         retraining_cooldown_minutes: the gate starts no run within this many minutes of the last one.
+        monitoring_mode: ``model_monitor``, ``own`` (the library's drift checker) or ``both``.
+        monitoring_features: the model's input columns in the order endpoint requests send them.
         serving: per-stage :class:`StageServing`, given as overrides of
             :data:`DEFAULT_SERVING` (``{"prod": {"autoscaling": {"max_capacity": 8}}}``);
             after construction, the resolved settings of every stage.
@@ -254,6 +258,14 @@ class PlatformConfig:
     retraining_on_new_data: bool = True
     retraining_notifications: bool = True
     retraining_cooldown_minutes: int = 360
+    monitoring_mode: str = "both"
+    # The course model's input columns in CSV payload order: what preprocess.py
+    # writes for the fraud data (merchant_category one-hot encoded in place).
+    monitoring_features: tuple[str, ...] = (
+        "amount", "account_age_days", "transaction_count",
+        "merchant_category_electronics", "merchant_category_grocery", "merchant_category_online",
+        "merchant_category_travel", "customer_age", "account_balance",
+    )
 
     def __post_init__(self) -> None:
         for key in ("project_name", "model_name"):
@@ -276,6 +288,13 @@ class PlatformConfig:
         object.__setattr__(self, "accuracy_threshold", float(threshold))
         self._resolve_serving()
         self._validate_retraining()
+        if self.monitoring_mode not in MONITORING_MODES:
+            raise _fail("monitoring_mode", self.monitoring_mode, " | ".join(MONITORING_MODES))
+        features = self.monitoring_features
+        if isinstance(features, str) or not features or not all(isinstance(f, str) and f for f in features) \
+                or len(set(features)) != len(features):
+            raise _fail("monitoring_features", features, "a non-empty list of distinct column names")
+        object.__setattr__(self, "monitoring_features", tuple(features))
 
     def _validate_retraining(self) -> None:
         from .constructs.retraining import MAX_COOLDOWN_MINUTES, validate_schedule

@@ -9,7 +9,7 @@ from mlops_cdk import PlatformConfig
 from mlops_cdk.app_builder import build_app, build_platform, selected_stages
 from tests.harness import reference_context, synth
 
-PARTS = ("foundation", "feature-store", "model-build", "serving", "retraining")
+PARTS = ("foundation", "feature-store", "model-build", "serving", "monitoring", "retraining")
 PACKAGE = "arn:aws:sagemaker:us-east-1:111122223333:model-package/mlops-fraud-detection/3"
 
 
@@ -61,7 +61,7 @@ def test_stages_all_synthesizes_three_platforms(all_stages):
     assert set(result.stacks) == {f"mlops-fraud-detection-{stage}-{part}"
                                   for stage in ("dev", "staging", "prod") for part in PARTS}
     for stage, stacks in platforms.items():
-        assert set(stacks) == {"foundation", "feature_store", "model_build", "serving", "retraining"}
+        assert set(stacks) == {"foundation", "feature_store", "model_build", "serving", "monitoring", "retraining"}
         assert stacks["serving"].endpoint is not None
         assert stacks["serving"].endpoint_name == f"mlops-fraud-detection-{stage}"
 
@@ -116,13 +116,14 @@ def test_stage_templates_differ_only_in_per_stage_settings(all_stages):
     for part in ("foundation", "feature-store"):
         templates = _by_stage(result, part)
         assert templates["dev"] == templates["staging"] == templates["prod"], part
-    # aws-cdk-lib names Lambda invoke permissions and DLQ statements after the
-    # full stack path, hashed: the only differences model-build may have.
-    for part in ("model-build", "retraining"):
+    # Names hashed from the full stack path or resolved properties (Lambda invoke
+    # permissions, DLQ statement ids, monitoring job definitions) are the only
+    # differences these stacks may have.
+    for part in ("model-build", "monitoring", "retraining"):
         templates = _by_stage(result, part)
         for other in ("staging", "prod"):
             differences = _diff(templates["dev"], templates[other])
-            assert [d for d in differences if not re.search(r"AllowEventRule|/Sid$", d)] == [], part
+            assert [d for d in differences if not re.search(r"AllowEventRule|/Sid$|JobDefinitionName$", d)] == [], part
     serving = _by_stage(result, "serving")
     differences = set()
     for other in ("staging", "prod"):
@@ -176,3 +177,24 @@ def test_retraining_switches_remove_their_triggers():
     rules = [r["Properties"] for r in result.json("mlops-fraud-detection-dev-retraining")["Resources"].values()
              if r["Type"] == "AWS::Events::Rule"]
     assert [r["EventPattern"]["detail-type"] for r in rules] == [["Object Created"]]
+
+
+def test_without_an_endpoint_monitoring_runs_only_the_own_checker(platform):
+    monitoring = platform.json("mlops-fraud-detection-dev-monitoring")
+    types = {r["Type"] for r in monitoring["Resources"].values()}
+    assert "AWS::SageMaker::MonitoringSchedule" not in types
+    functions = [r for r in monitoring["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    env = [f["Properties"]["Environment"]["Variables"] for f in functions if "FEATURE_NAMES" in
+           f["Properties"].get("Environment", {}).get("Variables", {})]
+    assert env and env[0]["FEATURE_NAMES"] == ",".join(PlatformConfig().monitoring_features)
+
+
+def test_with_an_endpoint_model_monitor_joins_and_alarms_feed_retraining(all_stages):
+    result, platforms = all_stages
+    monitoring = result.json("mlops-fraud-detection-prod-monitoring")
+    assert any(r["Type"] == "AWS::SageMaker::MonitoringSchedule" for r in monitoring["Resources"].values())
+    retraining = result.json("mlops-fraud-detection-prod-retraining")
+    (alarm_rule,) = [r["Properties"] for r in retraining["Resources"].values() if r["Type"] == "AWS::Events::Rule"
+                     and r["Properties"].get("EventPattern", {}).get("detail-type") == ["CloudWatch Alarm State Change"]]
+    alarms = platforms["prod"]["monitoring"].alarms
+    assert len(alarm_rule["EventPattern"]["resources"]) == len(alarms.feature_drift_alarms) + 1
