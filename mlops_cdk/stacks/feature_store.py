@@ -21,7 +21,7 @@ from ..constructs.feature_group import (
     FeatureGroup,
     feature_definitions_from_dataframe,
 )
-from .foundation import FoundationStack, apply_standard_tags
+from .foundation import FoundationStack, apply_standard_tags, require_platform
 
 _OWNER = "FeatureStoreStack"
 
@@ -82,10 +82,7 @@ class FeatureStoreStack(Stack):
         feature_groups: Mapping[str, Mapping[str, Any]] | None = None,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(config, PlatformConfig):
-            raise invalid(_OWNER, "config", config, "a PlatformConfig")
-        if not isinstance(foundation, FoundationStack):
-            raise invalid(_OWNER, "foundation", foundation, "a FoundationStack")
+        require_platform(_OWNER, config, foundation)
         specs = self._validate_specs(config, DEFAULT_FEATURE_GROUPS if feature_groups is None else feature_groups)
         kwargs.setdefault("description", f"mlops-cdk feature store for {config.model_name} ({config.stage})")
         super().__init__(scope, id, **kwargs)

@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import Aws, CfnOutput, Stack, Tags
 from constructs import Construct
 
+from .._validation import invalid
 from ..config import PlatformConfig
 from ..constructs.alert_topic import AlertTopic
 from ..constructs.execution_role import SageMakerExecutionRole
@@ -22,6 +23,14 @@ def apply_standard_tags(scope: Construct, config: PlatformConfig) -> None:
         Tags.of(scope).add(key, value)
 
 
+def require_platform(owner: str, config: object, foundation: object) -> None:
+    """Every per-model stack takes the platform's config and its foundation: check both first."""
+    if not isinstance(config, PlatformConfig):
+        raise invalid(owner, "config", config, "a PlatformConfig")
+    if not isinstance(foundation, FoundationStack):
+        raise invalid(owner, "foundation", foundation, "a FoundationStack")
+
+
 class FoundationStack(Stack):
     """The platform bucket (with its key and access logs), the SageMaker execution role and the alert topic.
 
@@ -31,7 +40,7 @@ class FoundationStack(Stack):
 
     def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
         if not isinstance(config, PlatformConfig):
-            raise ValueError(f"FoundationStack 'config': invalid value {config!r}; allowed: a PlatformConfig")
+            raise invalid("FoundationStack", "config", config, "a PlatformConfig")
         kwargs.setdefault("description", f"mlops-cdk foundation for {config.model_name} ({config.stage})")
         super().__init__(scope, id, **kwargs)
         self.config = config

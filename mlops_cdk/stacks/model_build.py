@@ -8,14 +8,13 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from .. import locations
-from .._validation import invalid
 from ..config import PlatformConfig
 from ..constructs.baseline_publisher import BaselinePublisher
 from ..constructs.execution_role import SageMakerExecutionRole
 from ..constructs.model_approval import MetricGatedApproval
 from ..constructs.model_registry import ModelRegistry
 from ..constructs.sagemaker_pipeline import PipelineSource, SageMakerPipeline
-from .foundation import FoundationStack, apply_standard_tags
+from .foundation import FoundationStack, apply_standard_tags, require_platform
 
 
 class ModelBuildStack(Stack):
@@ -39,10 +38,7 @@ class ModelBuildStack(Stack):
         pipeline: PipelineSource | None = None,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(config, PlatformConfig):
-            raise invalid("ModelBuildStack", "config", config, "a PlatformConfig")
-        if not isinstance(foundation, FoundationStack):
-            raise invalid("ModelBuildStack", "foundation", foundation, "a FoundationStack")
+        require_platform("ModelBuildStack", config, foundation)
         kwargs.setdefault("description", f"mlops-cdk model build for {config.model_name} ({config.stage})")
         super().__init__(scope, id, **kwargs)
         self.pipeline_name = f"{config.prefix}-training"

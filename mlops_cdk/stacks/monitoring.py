@@ -19,7 +19,7 @@ from ..constructs.model_alarms import ModelAlarms
 from ..constructs.model_dashboard import ModelDashboard
 from ..constructs.model_monitors import BiasMonitor, DataQualityMonitor, FeatureAttributionMonitor, ModelQualityMonitor
 from ..constructs.monitor_schedule import MonitorBase
-from .foundation import FoundationStack, apply_standard_tags
+from .foundation import FoundationStack, apply_standard_tags, require_platform
 
 _OWNER = "MonitoringStack"
 MODES = MONITORING_MODES
@@ -90,10 +90,7 @@ class MonitoringStack(Stack):
         errors_5xx_threshold: int = 1,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(config, PlatformConfig):
-            raise invalid(_OWNER, "config", config, "a PlatformConfig")
-        if not isinstance(foundation, FoundationStack):
-            raise invalid(_OWNER, "foundation", foundation, "a FoundationStack")
+        require_platform(_OWNER, config, foundation)
         require_choice(_OWNER, "mode", mode, MODES)
         features = require_feature_names(_OWNER, "feature_names", feature_names)
         require_drift_thresholds(_OWNER, drift_significant, drift_warning)

@@ -26,7 +26,7 @@ from ..constructs.retraining import (
     validate_strings,
 )
 from ..constructs.platform_function import dead_letter_alarm, encrypted_dead_letter_queue
-from .foundation import FoundationStack, apply_standard_tags
+from .foundation import FoundationStack, apply_standard_tags, require_platform
 
 _OWNER = "RetrainingStack"
 
@@ -81,10 +81,7 @@ class RetrainingStack(Stack):
         gate_reserved_concurrency: int | None = 1,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(config, PlatformConfig):
-            raise invalid(_OWNER, "config", config, "a PlatformConfig")
-        if not isinstance(foundation, FoundationStack):
-            raise invalid(_OWNER, "foundation", foundation, "a FoundationStack")
+        require_platform(_OWNER, config, foundation)
         validate_pipeline(_OWNER, pipeline_name, pipeline_arn)
         declared = validate_declared_parameters(_OWNER, "pipeline_parameters", pipeline_parameters)
         if REASON_PARAMETER not in declared:

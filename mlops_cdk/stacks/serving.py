@@ -22,7 +22,7 @@ from ..constructs.endpoint_settings import has_instance_storage
 from ..constructs.execution_role import SageMakerExecutionRole
 from ..constructs.images import IMAGE_KEYS
 from ..constructs.model_endpoint import DEFAULT_VARIANT, ModelEndpoint
-from .foundation import FoundationStack, apply_standard_tags
+from .foundation import FoundationStack, apply_standard_tags, require_platform
 
 _OWNER = "ServingStack"
 _KEY_PATTERN_RE = re.compile(r"^(?!/)\S+$")
@@ -77,10 +77,7 @@ class ServingStack(Stack):
         security_groups: Sequence[ec2.ISecurityGroup] = (),
         **kwargs: Any,
     ) -> None:
-        if not isinstance(config, PlatformConfig):
-            raise invalid(_OWNER, "config", config, "a PlatformConfig")
-        if not isinstance(foundation, FoundationStack):
-            raise invalid(_OWNER, "foundation", foundation, "a FoundationStack")
+        require_platform(_OWNER, config, foundation)
         if isinstance(images, str) or not all(image in IMAGE_KEYS for image in images):
             raise invalid(_OWNER, "images", images, "a list of " + " | ".join(IMAGE_KEYS))
         require_pattern(_OWNER, "model_artifacts_key_pattern", model_artifacts_key_pattern,
