@@ -17,3 +17,11 @@ os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 @pytest.fixture
 def json_snapshot(snapshot):
     return snapshot.use_extension(JSONSnapshotExtension)
+
+# In a deployed function, the modules of mlops_cdk/lambdas/_shared sit next to
+# handler.py (PlatformFunction copies them into every asset): tests that load a
+# handler by path see the same layout through sys.path.
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "mlops_cdk" / "lambdas" / "_shared"))

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import pathlib
 import re
+import shutil
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
@@ -29,6 +31,8 @@ from .._validation import invalid, require_int
 from ._nag import acknowledge
 
 LAMBDAS_DIR = pathlib.Path(__file__).resolve().parent.parent / "lambdas"
+# Modules every function gets next to its handler.py (a plain copy: no Docker, no layer).
+SHARED_DIR = LAMBDAS_DIR / "_shared"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 _OWNER = "PlatformFunction"
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -66,6 +70,33 @@ def dead_letter_alarm(
     if topic is not None:
         alarm.add_alarm_action(cw_actions.SnsAction(topic))
     return alarm
+
+
+@jsii.implements(ILocalBundling)
+class _CopyWithShared:
+    """Local bundling: the function's folder plus ``_shared/*.py``, copied into the asset."""
+
+    def __init__(self, folder: pathlib.Path) -> None:
+        self._folder = folder
+
+    def try_bundle(self, output_dir: str, *args: object, **kwargs: object) -> bool:
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        shutil.copytree(self._folder, output_dir, dirs_exist_ok=True, ignore=ignore)
+        for module in sorted(SHARED_DIR.glob("*.py")):
+            shutil.copy2(module, pathlib.Path(output_dir) / module.name)
+        return True
+
+
+def _code_with_shared_modules(folder: pathlib.Path) -> lambda_.Code:
+    return lambda_.Code.from_asset(
+        str(folder),
+        # Hash what is deployed, so a change to a shared module redeploys every function.
+        asset_hash_type=AssetHashType.OUTPUT,
+        bundling=BundlingOptions(
+            image=DockerImage.from_registry("unused-local-bundling-only"),  # required field; never pulled
+            local=_CopyWithShared(folder),
+        ),
+    )
 
 
 class PlatformFunction(Construct):
@@ -116,7 +147,7 @@ class PlatformFunction(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler="handler.handler",
-            code=lambda_.Code.from_asset(str(LAMBDAS_DIR / code), exclude=["__pycache__", "*.pyc"]),
+            code=_code_with_shared_modules(LAMBDAS_DIR / code),
             description=description,
             environment=dict(environment or {}),
             timeout=timeout,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -30,13 +31,18 @@ from typing import Any
 
 import boto3
 
+from json_log import json_logger  # shipped next to this file by PlatformFunction
+
 _PACKAGE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[^/]+/\d+$")
 _S3_RE = re.compile(r"^s3://([^/]+)/(.+)$")
 _ENV = ("MODEL_PACKAGE_GROUP", "DATA_BUCKET", "STATISTICS_KEY", "CONSTRAINTS_KEY", "HISTOGRAM_KEY", "MANIFEST_KEY")
 
 
+LOGGER, _log = json_logger("mlops_cdk.baseline_publisher")
+
+
 def log(message: str, **fields: Any) -> None:
-    print(json.dumps({"message": message, **fields}, default=str))
+    _log(logging.INFO, message, **fields)
 
 
 def parse_event(event: Any, group: str) -> str | None:

@@ -49,7 +49,6 @@ import math
 import operator
 import os
 import re
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -57,6 +56,8 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from json_log import json_logger, json_safe  # shipped next to this file by PlatformFunction
 
 PENDING = "PendingManualApproval"
 APPROVED = "Approved"
@@ -97,62 +98,7 @@ INVALID_EVENT = "invalid_event"
 
 
 # ----------------------------------------------------------------- logging
-class _JsonFormatter(logging.Formatter):
-    """One JSON object per line: CloudWatch Logs Insights can query every field."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(_json_safe(entry), default=str, allow_nan=False)
-
-
-class _StdoutHandler(logging.StreamHandler):
-    """Writes to whatever ``sys.stdout`` is now (Lambda captures it; so do test runners)."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stdout)
-
-    @property  # type: ignore[override]
-    def stream(self):  # noqa: D401
-        return sys.stdout
-
-    @stream.setter
-    def stream(self, value) -> None:
-        pass
-
-
-LOGGER = logging.getLogger("mlops_cdk.model_approval")
-if not any(getattr(h, "json_lines", False) for h in LOGGER.handlers):  # once per process, even if re-imported
-    _handler = _StdoutHandler()
-    _handler.json_lines = True
-    _handler.setFormatter(_JsonFormatter())
-    LOGGER.addHandler(_handler)
-LOGGER.propagate = False
-_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
-LOGGER.setLevel(_LEVEL if _LEVEL in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO")
-
-
-def log(level: int, message: str, **fields: Any) -> None:
-    LOGGER.log(level, message, extra={"fields": fields})
-
-
-def _json_safe(value: Any, depth: int = 0) -> Any:
-    """NaN/inf are not JSON: spell them as strings so every log line parses (and cut deep nesting)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if isinstance(value, (dict, list, tuple)) and depth >= 10:
-        return "..."
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v, depth + 1) for v in value]
-    return value
+LOGGER, log = json_logger("mlops_cdk.model_approval")
 
 
 # ------------------------------------------------------------ configuration
@@ -448,8 +394,8 @@ class _Gate:
         symbol = COMPARISONS[cfg.comparison][0]
         if not is_real_number(value):
             return self.review("metric_not_a_number",
-                               f"{cfg.metric_path} is {json.dumps(_json_safe(value), default=str)[:200]} "
-                               f"({type(value).__name__}), not a finite number", metric_value=_json_safe(value))
+                               f"{cfg.metric_path} is {json.dumps(json_safe(value), default=str)[:200]} "
+                               f"({type(value).__name__}), not a finite number", metric_value=json_safe(value))
         if not meets_threshold(value, cfg.threshold, cfg.comparison):
             return self.review("threshold_not_met",
                                f"{cfg.metric_path} = {value!r} does not meet {symbol} {cfg.threshold!r}",

@@ -29,13 +29,14 @@ import json
 import logging
 import os
 import re
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
+
+from json_log import json_logger  # shipped next to this file by PlatformFunction
 
 EVENT_SOURCE = "aws.sagemaker"
 EVENT_DETAIL_TYPE = "SageMaker Model Building Pipeline Execution Status Change"
@@ -47,41 +48,7 @@ MAX_REASON = 1000
 
 
 # ----------------------------------------------------------------- logging
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {"level": record.levelname, "logger": record.name, "message": record.getMessage()}
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-class _StdoutHandler(logging.StreamHandler):
-    def __init__(self) -> None:
-        super().__init__(sys.stdout)
-
-    @property  # type: ignore[override]
-    def stream(self):
-        return sys.stdout
-
-    @stream.setter
-    def stream(self, value) -> None:
-        pass
-
-
-LOGGER = logging.getLogger("mlops_cdk.pipeline_notifier")
-if not any(getattr(h, "json_lines", False) for h in LOGGER.handlers):
-    _handler = _StdoutHandler()
-    _handler.json_lines = True
-    _handler.setFormatter(_JsonFormatter())
-    LOGGER.addHandler(_handler)
-LOGGER.propagate = False
-_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
-LOGGER.setLevel(_LEVEL if _LEVEL in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO")
-
-
-def log(level: int, message: str, **fields: Any) -> None:
-    LOGGER.log(level, message, extra={"fields": fields})
+LOGGER, log = json_logger("mlops_cdk.pipeline_notifier")
 
 
 # ------------------------------------------------------------------ config

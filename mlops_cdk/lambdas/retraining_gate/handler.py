@@ -74,7 +74,6 @@ import json
 import logging
 import os
 import re
-import sys
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -82,6 +81,8 @@ from typing import Any
 
 import boto3
 from botocore.config import Config as BotoConfig
+
+from json_log import json_logger  # shipped next to this file by PlatformFunction
 
 REASONS = ("DataDrift", "ModelQualityDrop", "NewData", "Scheduled", "Manual")
 REASON_PARAMETER = "Reason"
@@ -104,45 +105,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # ----------------------------------------------------------------- logging
-class _JsonFormatter(logging.Formatter):
-    """One JSON object per line: Logs Insights can query every field, and EMF lines become metrics."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {"level": record.levelname, "logger": record.name, "message": record.getMessage()}
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-class _StdoutHandler(logging.StreamHandler):
-    """Writes to whatever ``sys.stdout`` is now (Lambda captures it; so do test runners)."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stdout)
-
-    @property  # type: ignore[override]
-    def stream(self):
-        return sys.stdout
-
-    @stream.setter
-    def stream(self, value) -> None:
-        pass
-
-
-LOGGER = logging.getLogger("mlops_cdk.retraining_gate")
-if not any(getattr(h, "json_lines", False) for h in LOGGER.handlers):  # once per process, even if re-imported
-    _handler = _StdoutHandler()
-    _handler.json_lines = True
-    _handler.setFormatter(_JsonFormatter())
-    LOGGER.addHandler(_handler)
-LOGGER.propagate = False
-_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
-LOGGER.setLevel(_LEVEL if _LEVEL in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO")
-
-
-def log(level: int, message: str, **fields: Any) -> None:
-    LOGGER.log(level, message, extra={"fields": fields})
+LOGGER, log = json_logger("mlops_cdk.retraining_gate")
 
 
 # ------------------------------------------------------------ configuration
