@@ -35,13 +35,15 @@ from typing import Any
 
 import boto3
 
+from ..constructs.images_generated import REGISTRY_ACCOUNTS
 from .definition_checks import validate_definition
 from .placeholders import placeholder, prepare_for_sub
 
 _SDK_LOGGERS = ("sagemaker", "sagemaker.config")
-# A real region for the few SDK look-ups that need one before we override their
-# result (DefaultModelMonitor's image). The session itself reports ${AWS::Region}.
-_LOOKUP_REGION = "us-east-1"
+# Any region the SDK ships images for, for the few SDK look-ups that need one
+# before we override their result (DefaultModelMonitor's image); the definition
+# never contains it (the session itself reports ${AWS::Region}).
+_LOOKUP_REGION = min(REGISTRY_ACCOUNTS)
 
 
 class OfflineError(RuntimeError):
