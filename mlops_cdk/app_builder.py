@@ -50,7 +50,7 @@ def build_platform(app: App, config: PlatformConfig) -> dict[str, object]:
         notifications=config.retraining_notifications, cooldown_minutes=config.retraining_cooldown_minutes,
         termination_protection=protect,
     )
-    retraining.add_dependency(model_build, "starts the model's pipeline")
+    retraining.add_stack_dependency(model_build, "starts the model's pipeline")
     return {
         "foundation": foundation, "feature_store": feature_store, "model_build": model_build, "serving": serving,
         "monitoring": monitoring, "retraining": retraining,
@@ -78,7 +78,7 @@ def _monitoring(app: App, config: PlatformConfig, foundation, serving, protect: 
             f"monitoring_mode '{config.monitoring_mode}' runs as 'own' until serving.{config.stage}.model_package_arn "
             "deploys an endpoint: Model Monitor schedules need a live endpoint"
         )
-    monitoring.add_dependency(serving, "monitors its endpoint")
+    monitoring.add_stack_dependency(serving, "monitors its endpoint")
     return monitoring
 
 

@@ -55,7 +55,7 @@ class ServingStack(Stack):
     ``.capture_prefix`` and ``.capture_s3_uri`` are set either way (from the
     configuration), so monitoring of the capture location can be wired before
     the first deployment. Consumers in other stacks that need the endpoint to
-    exist should ``add_dependency`` on this stack: names are plain strings, not
+    exist should ``add_stack_dependency`` on this stack: names are plain strings, not
     references.
 
     Outputs: ``EndpointRoleArn``; with an endpoint also ``EndpointName`` and
