@@ -21,7 +21,6 @@ from typing import Any
 from aws_cdk import Aws, Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -185,19 +184,13 @@ class DriftChecker(Construct):
         )
         self._grant(capture, baseline, baseline_key, report, encryption_key)
 
-        self.rule = events.Rule(
+        self.rule = self.function.trigger(
             self,
             "Schedule",
             description=f"Runs the drift checker of one endpoint every {window_hours} h",
             schedule=events.Schedule.rate(self.window),
-        )
-        self.rule.add_target(
-            targets.LambdaFunction(
-                self.function.function,
-                dead_letter_queue=self.function.dead_letter_queue,
-                retry_attempts=2,
-                max_event_age=Duration.hours(min(window_hours, 24)),
-            )
+            retry_attempts=2,
+            max_event_age=Duration.hours(min(window_hours, 24)),
         )
 
     # ------------------------------------------------------------------ IAM

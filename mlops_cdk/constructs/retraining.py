@@ -26,7 +26,6 @@ from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -452,12 +451,7 @@ class DriftRetraining(Construct):
         )
 
         self.rules: dict[str, events.Rule] = {}
-        target = targets.LambdaFunction(
-            self.function.function,
-            dead_letter_queue=self.function.dead_letter_queue,
-            retry_attempts=event_retry_attempts,
-            max_event_age=max_event_age,
-        )
+        self._delivery = {"retry_attempts": event_retry_attempts, "max_event_age": max_event_age}
         if alarm_specs:
             self._rule("AlarmTrigger", "Drift/quality alarms entering ALARM start retraining (through the gate)",
                        events.EventPattern(
@@ -465,14 +459,14 @@ class DriftRetraining(Construct):
                            detail_type=[ALARM_EVENT_DETAIL_TYPE],
                            resources=list(self.alarm_arns),
                            detail={"state": {"value": ["ALARM"]}},
-                       ), target)
+                       ))
         if drift_events:
             detail: dict[str, Any] = {"status": ["drift"]}
             if drift_endpoints:
                 detail["endpoint"] = list(drift_endpoints)
             self._rule("DriftEventTrigger", "Feature drift detected by the drift checker starts retraining",
                        events.EventPattern(source=[drift_event_source], detail_type=[DRIFT_EVENT_DETAIL_TYPE],
-                                           detail=detail), target)
+                                           detail=detail))
         if bucket is not None:
             self._rule("NewDataTrigger", "New training data starts retraining (through the gate)",
                        events.EventPattern(
@@ -480,17 +474,16 @@ class DriftRetraining(Construct):
                            detail_type=[S3_OBJECT_CREATED],
                            detail={"bucket": {"name": [bucket.bucket_name]},
                                    "object": {"key": [{"prefix": new_data_prefix}]}},
-                       ), target)
+                       ))
         self.dead_letter_alarm = dead_letter_alarm(
             self, "DeadLetterAlarm", self.function.dead_letter_queue, topic,
             "Retraining trigger events could not be processed by the gate (see its dead-letter queue): "
             "drift, alarms or new data may not have started retraining",
         )
 
-    def _rule(self, id: str, description: str, pattern: events.EventPattern, target: events.IRuleTarget) -> None:
-        rule = events.Rule(self, id, description=description, event_pattern=pattern)
-        rule.add_target(target)
-        self.rules[id] = rule
+    def _rule(self, id: str, description: str, pattern: events.EventPattern) -> None:
+        self.rules[id] = self.function.trigger(self, id, description=description, event_pattern=pattern,
+                                               **self._delivery)
 
     def _alarm_arn(self, spec: Any) -> str:
         if isinstance(spec, str) and (is_token(spec) or spec.startswith("arn:")):
