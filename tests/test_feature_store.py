@@ -426,7 +426,7 @@ def _dummy(flat: str) -> str:
     if "Role" in flat:
         return f"arn:aws:iam::{_DUMMY_ACCOUNT}:role/feature-store-offline"
     if "Bucket" in flat:
-        return f"arn:aws:s3:::platform-data" if "Arn" in flat else "platform-data"
+        return "arn:aws:s3:::platform-data" if "Arn" in flat else "platform-data"
     raise AssertionError(f"no dummy for {flat}")
 
 

@@ -250,7 +250,7 @@ def test_autoscaled_updates_keep_the_instance_count(raw):
 
 # ------------------------------------------------------- metrics and grants
 def test_metrics(built):
-    stack, endpoint = built[1]["stack"], built[1]["endpoint"]
+    endpoint = built[1]["endpoint"]
     expected = {
         "metric_invocations": ("Invocations", "Sum"),
         "metric_invocations_per_instance": ("InvocationsPerInstance", "Sum"),

@@ -1,6 +1,5 @@
 """The wheel a user installs carries the runtime code the constructs deploy as assets."""
 
-import pathlib
 import subprocess
 import sys
 import zipfile

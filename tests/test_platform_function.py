@@ -1,7 +1,5 @@
 """PlatformFunction: every Lambda of the library, packaged as deployed, imports on its own; safe defaults."""
 
-import json
-import pathlib
 import subprocess
 import sys
 
@@ -9,7 +7,7 @@ import pytest
 from aws_cdk import App, Stack
 
 from mlops_cdk.constructs.platform_function import LAMBDAS_DIR, SHARED_DIR, PlatformFunction
-from tests.harness import only_resource, resources_of_type, synth
+from tests.harness import resources_of_type, synth
 
 FUNCTIONS = sorted(p.name for p in LAMBDAS_DIR.iterdir() if (p / "handler.py").is_file())
 

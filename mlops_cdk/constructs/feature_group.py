@@ -14,7 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, IConstruct
 
 from .._validation import invalid, is_token, require_choice, require_int, require_pattern
-from ._nag import acknowledge, acknowledge_wildcard_resources
+from ._nag import acknowledge_wildcard_resources
 from .execution_role import SageMakerExecutionRole
 from .secure_bucket import SecureBucket
 
@@ -600,7 +600,7 @@ class FeatureGroup(Construct):
             reasons = self._wildcard_reasons(objects, self._glue_arns())
             reasons.append((
                 results,
-                f"Athena writes query results under 'athena-results/' of this feature group's prefix; "
+                "Athena writes query results under 'athena-results/' of this feature group's prefix; "
                 "result object keys are query ids generated at run time.",
             ))
             acknowledge_wildcard_resources(scope, reasons)

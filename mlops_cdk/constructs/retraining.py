@@ -22,9 +22,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import ArnFormat, Duration, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -36,7 +35,6 @@ from constructs import Construct
 from .. import locations
 from .. import monitoring_metrics as mm
 from .._validation import invalid, is_token, require_choice, require_int, require_pattern
-from ._nag import acknowledge
 from .alert_topic import AlertTopic
 from .pipeline_target import SageMakerPipelineTarget, pipeline_arn_of
 from .platform_function import PlatformFunction, dead_letter_alarm, encrypted_dead_letter_queue

@@ -25,7 +25,6 @@ Only the standard library and boto3: this file is the whole deployment package.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 import re
