@@ -12,9 +12,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import importlib.util
+import itertools
 import json
 import pathlib
 import re
+import sys
 import tempfile
 from collections.abc import Callable
 from typing import Any
@@ -111,3 +114,24 @@ def only_resource(template: dict[str, Any], type_name: str) -> dict[str, Any]:
     found = resources_of_type(template, type_name)
     assert len(found) == 1, f"expected one {type_name}, found {sorted(found)}"
     return next(iter(found.values()))
+
+
+_module_counter = itertools.count()
+
+
+def load_handler(path: pathlib.Path, monkeypatch=None, env: dict[str, str] | None = None, keys=()) -> Any:
+    """Import a Lambda ``handler.py`` (or a script) by path, as Lambda does, under a fresh module name.
+
+    ``keys`` are removed from the environment and ``env`` set (through
+    ``monkeypatch``) first, so module-level cold-start code sees them.
+    """
+    if monkeypatch is not None:
+        for key in keys:
+            monkeypatch.delenv(key, raising=False)
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+    spec = importlib.util.spec_from_file_location(f"{path.parent.name}_{path.stem}_{next(_module_counter)}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as a real import would (dataclasses look their module up)
+    spec.loader.exec_module(module)
+    return module

@@ -1,6 +1,5 @@
 """BaselinePublisher: on approval, the version's own baselines become the monitors' baselines; nothing else does."""
 
-import importlib.util
 import json
 
 import boto3
@@ -8,7 +7,7 @@ import pytest
 from moto import mock_aws
 
 from mlops_cdk import locations
-from tests.harness import ROOT
+from tests.harness import ROOT, load_handler
 
 GROUP = "mlops-fraud-detection-dev"
 BUCKET = "platform-data"
@@ -19,15 +18,7 @@ ENV = {
 }
 
 
-def _load_handler():
-    path = ROOT / "mlops_cdk" / "lambdas" / "baseline_publisher" / "handler.py"
-    spec = importlib.util.spec_from_file_location("baseline_publisher_handler", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-handler_module = _load_handler()
+handler_module = load_handler(ROOT / "mlops_cdk" / "lambdas" / "baseline_publisher" / "handler.py")
 
 
 def _event(arn, status="Approved", group=GROUP):

@@ -1,24 +1,17 @@
 """The example consumer app synthesizes, lint- and nag-clean, with the library imported as a user would."""
 
-import importlib.util
 import json
-import pathlib
 
 import pytest
 
-from tests.harness import ROOT, synth
+from tests.harness import ROOT, load_handler, synth
 
 
-def _load(path: pathlib.Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def result():
-    return synth(_load(ROOT / "examples" / "own_app.py").build)
+    return synth(load_handler(ROOT / "examples" / "own_app.py").build)
 
 
 def test_example_synthesizes_both_stacks(result):
@@ -42,7 +35,7 @@ def test_example_is_nag_and_lint_clean(result):
 
 @pytest.fixture(scope="module")
 def own_pipeline():
-    return synth(_load(ROOT / "examples" / "own_pipeline.py").build)
+    return synth(load_handler(ROOT / "examples" / "own_pipeline.py").build)
 
 
 def test_own_sdk_pipeline_replaces_the_course_pipeline(own_pipeline):

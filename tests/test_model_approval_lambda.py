@@ -10,12 +10,10 @@ lower-case group names.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import math
 import pathlib
-import sys
 
 import boto3
 import pytest
@@ -23,6 +21,8 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
+
+from tests import harness
 
 HANDLER_PATH = pathlib.Path(__file__).resolve().parents[1] / "mlops_cdk" / "lambdas" / "model_approval" / "handler.py"
 ENV_KEYS = ("METRIC_PATH", "THRESHOLD", "COMPARISON", "TOPIC_ARN", "MODEL_PACKAGE_GROUP")
@@ -35,16 +35,7 @@ _counter = itertools.count()
 
 def load_handler(monkeypatch=None, env: dict[str, str] | None = None):
     """Import handler.py by path, as Lambda does (it is not imported as part of the package)."""
-    if monkeypatch is not None:
-        for key in ENV_KEYS:
-            monkeypatch.delenv(key, raising=False)
-        for key, value in (env or {}).items():
-            monkeypatch.setenv(key, value)
-    spec = importlib.util.spec_from_file_location(f"model_approval_handler_{next(_counter)}", HANDLER_PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # as a real import would (dataclasses look their module up)
-    spec.loader.exec_module(module)
-    return module
+    return harness.load_handler(HANDLER_PATH, monkeypatch, env, keys=ENV_KEYS)
 
 
 H = load_handler()  # pure functions and the config loader; the cold-start CONFIG of this copy is unused

@@ -24,12 +24,9 @@ What moto 5.2.5 implements, and the narrow workarounds used where it does not:
 
 from __future__ import annotations
 
-import importlib.util
-import itertools
 import json
 import pathlib
 import re
-import sys
 import warnings
 from datetime import datetime, timedelta, timezone
 
@@ -38,6 +35,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
+
+from tests import harness
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 
@@ -52,21 +51,11 @@ DRIFT_ALARM = f"arn:aws:cloudwatch:{REGION}:123456789012:alarm:fraud-data-drift"
 DECLARED = ("ProcessingInstanceType", "TrainingInstanceType", "InputData", "TrainingRounds", "LearningRate",
             "AccuracyThreshold", "ModelApprovalStatus", "Reason")
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
-_counter = itertools.count()
 
 
 def load_module(path: pathlib.Path, monkeypatch=None, env: dict[str, str] | None = None, keys=()):
     """Import a handler by path, as Lambda does, with ``env`` as its cold-start environment."""
-    if monkeypatch is not None:
-        for key in keys:
-            monkeypatch.delenv(key, raising=False)
-        for key, value in (env or {}).items():
-            monkeypatch.setenv(key, value)
-    spec = importlib.util.spec_from_file_location(f"{path.parent.name}_handler_{next(_counter)}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return harness.load_handler(path, monkeypatch, env, keys)
 
 
 H = load_module(GATE_PATH)  # pure functions and the config loader (its cold-start config is unused)
