@@ -110,6 +110,13 @@ def resources_of_type(template: dict[str, Any], type_name: str) -> dict[str, dic
     return {k: v for k, v in template.get("Resources", {}).items() if v["Type"] == type_name}
 
 
+def role_statements(template: dict[str, Any], role_logical_id: str) -> list[dict[str, Any]]:
+    """Every IAM statement attached to role ``role_logical_id`` by the template's policies."""
+    return [statement for policy in resources_of_type(template, "AWS::IAM::Policy").values()
+            if {"Ref": role_logical_id} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]]
+
+
 def only_resource(template: dict[str, Any], type_name: str) -> dict[str, Any]:
     found = resources_of_type(template, type_name)
     assert len(found) == 1, f"expected one {type_name}, found {sorted(found)}"

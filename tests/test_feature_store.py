@@ -20,7 +20,7 @@ from mlops_cdk.constructs.feature_group import (
 )
 from mlops_cdk.constructs._nag import flatten_cfn_reference
 from mlops_cdk.stacks.feature_store import DEFAULT_FEATURE_GROUPS, FeatureStoreStack
-from tests.harness import normalized, only_resource, resources_of_type, synth
+from tests.harness import normalized, only_resource, resources_of_type, role_statements, synth
 
 CONFIG = PlatformConfig(tags={"cost-center": "42"})
 GROUP_NAME = "mlops-fraud-detection-dev-customer-features"
@@ -138,14 +138,6 @@ def _role_of(raw, group):
     return role[0]
 
 
-def _statements_of(raw, role_name):
-    out = []
-    for policy in resources_of_type(raw, "AWS::IAM::Policy").values():
-        if {"Ref": role_name} in policy["Properties"]["Roles"]:
-            out += policy["Properties"]["PolicyDocument"]["Statement"]
-    return out
-
-
 def _as_list(value):
     return value if isinstance(value, list) else [value]
 
@@ -160,7 +152,7 @@ def test_dedicated_role_trusted_by_sagemaker_without_managed_policies(raw, group
 
 
 def test_role_writes_only_this_groups_prefix_with_the_data_key(raw, group, foundation_raw):
-    statements = {s["Sid"]: s for s in _statements_of(raw, _role_of(raw, group))}
+    statements = {s["Sid"]: s for s in role_statements(raw, _role_of(raw, group))}
     assert set(statements) == {"OfflineStoreObjects", "OfflineStoreBucketAcl", "OfflineStoreKey", "OfflineStoreGlueTable"}
     bucket, key = _data_bucket_and_key(foundation_raw)
 
@@ -362,7 +354,7 @@ def test_tuned_group_ttl_throughput_iceberg_and_given_role(sraw, standalone):
     role = props["RoleArn"]["Fn::GetAtt"][0]
     assert role.startswith("ExecRole")
     assert len(resources_of_type(sraw, "AWS::IAM::Role")) == 4  # Defaults, Consumer, Exec, FromFrame: none for Tuned
-    statements = _statements_of(sraw, role)
+    statements = role_statements(sraw, role)
     assert any(s.get("Sid") == "OfflineStoreObjects" for s in statements)
     lake_key = props["OfflineStoreConfig"]["S3StorageConfig"]["KmsKeyId"]["Fn::GetAtt"][0]
     assert lake_key.startswith("LakeKey")  # the given bucket's key by default
@@ -456,7 +448,7 @@ def test_moto_creates_the_synthesized_group(which, raw, sraw, built, standalone)
     assert set(props) <= set(_API_PARAMS)
     params = _concrete(props)
     role = props["RoleArn"]["Fn::GetAtt"][0]
-    role_statements = [s for s in _statements_of(template, role) if s.get("Sid", "").startswith("OfflineStore")]
+    offline_statements = [s for s in role_statements(template, role) if s.get("Sid", "").startswith("OfflineStore")]
     with mock_aws():
         client = boto3.client("sagemaker", region_name="us-east-1")
         # botocore validates every parameter shape (TTL, throughput, tags) against the real API model here.
@@ -472,12 +464,12 @@ def test_moto_creates_the_synthesized_group(which, raw, sraw, built, standalone)
     assert offline["S3StorageConfig"]["KmsKeyId"] == params["OfflineStoreConfig"]["S3StorageConfig"]["KmsKeyId"]
     assert offline["TableFormat"] == params["OfflineStoreConfig"]["TableFormat"]
     # The data lands under the configured URI, i.e. inside the prefix the role may write ...
-    objects = [s for s in role_statements if s["Sid"] == "OfflineStoreObjects"][0]
+    objects = [s for s in offline_statements if s["Sid"] == "OfflineStoreObjects"][0]
     objects_arn = _concrete(objects["Resource"])
     resolved = offline["S3StorageConfig"]["ResolvedOutputS3Uri"]
     assert fnmatch.fnmatch("arn:aws:s3:::" + resolved.removeprefix("s3://") + "/part-0.parquet", objects_arn)
     # ... and the Glue table SageMaker names '<group>_<epoch>' is matched by the role's table pattern.
-    glue = [s for s in role_statements if s["Sid"] == "OfflineStoreGlueTable"][0]
+    glue = [s for s in offline_statements if s["Sid"] == "OfflineStoreGlueTable"][0]
     table_arn = _concrete(glue["Resource"][-1])
     catalog = offline["DataCatalogConfig"]
     assert catalog["Database"] == "sagemaker_featurestore"

@@ -9,7 +9,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match
 
 from mlops_cdk import AlertTopic, FoundationStack, PlatformConfig, SageMakerExecutionRole, SecureBucket
-from tests.harness import normalized, only_resource, resources_of_type, synth
+from tests.harness import normalized, only_resource, resources_of_type, role_statements, synth
 
 CONFIG = PlatformConfig(alert_emails=("ml-team@example.com", "oncall@example.com"), tags={"cost-center": "42"})
 
@@ -113,14 +113,6 @@ def _sagemaker_role(raw):
     return name
 
 
-def _statements_of(raw, role_name):
-    out = []
-    for policy in resources_of_type(raw, "AWS::IAM::Policy").values():
-        if {"Ref": role_name} in policy["Properties"]["Roles"]:
-            out += policy["Properties"]["PolicyDocument"]["Statement"]
-    return out
-
-
 def test_role_trusts_only_sagemaker_and_has_no_managed_policies(raw):
     name = _sagemaker_role(raw)
     role = raw["Resources"][name]["Properties"]
@@ -132,7 +124,7 @@ def test_role_trusts_only_sagemaker_and_has_no_managed_policies(raw):
 
 
 def test_role_statements_are_scoped(raw):
-    statements = _statements_of(raw, _sagemaker_role(raw))
+    statements = role_statements(raw, _sagemaker_role(raw))
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert not any(a in ("*", "s3:*", "sagemaker:*", "kms:*") for a in actions), statement
@@ -144,13 +136,13 @@ def test_role_statements_are_scoped(raw):
 
 
 def test_role_logs_limited_to_sagemaker_log_groups(raw):
-    logs = [s for s in _statements_of(raw, _sagemaker_role(raw)) if "logs:PutLogEvents" in s["Action"]][0]
+    logs = [s for s in role_statements(raw, _sagemaker_role(raw)) if "logs:PutLogEvents" in s["Action"]][0]
     for resource in logs["Resource"]:
         assert ":log-group:/aws/sagemaker/" in str(resource)
 
 
 def test_role_pulls_images_from_region_mapped_repositories(raw):
-    pull = [s for s in _statements_of(raw, _sagemaker_role(raw)) if "ecr:BatchGetImage" in s["Action"]][0]
+    pull = [s for s in role_statements(raw, _sagemaker_role(raw)) if "ecr:BatchGetImage" in s["Action"]][0]
     repos = {r["Fn::Sub"][0].rsplit("/", 1)[1] for r in pull["Resource"]}
     assert repos == {"sagemaker-xgboost", "sagemaker-scikit-learn", "sagemaker-model-monitor-analyzer",
                      "sagemaker-clarify-processing"}
@@ -160,7 +152,7 @@ def test_role_pulls_images_from_region_mapped_repositories(raw):
 
 def test_role_reads_and_writes_the_data_bucket_with_its_key(raw):
     bucket_name, _ = _data_bucket(raw)
-    statements = _statements_of(raw, _sagemaker_role(raw))
+    statements = role_statements(raw, _sagemaker_role(raw))
     s3_statement = [s for s in statements if "s3:PutObject" in s["Action"]][0]
     assert {"Fn::GetAtt": [bucket_name, "Arn"]} in s3_statement["Resource"]
     kms_statement = [s for s in statements if "kms:Decrypt" in s["Action"]][0]

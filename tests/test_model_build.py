@@ -15,7 +15,7 @@ from mlops_cdk import FoundationStack, PlatformConfig, SageMakerExecutionRole, S
 from mlops_cdk.constructs.sagemaker_pipeline import INLINE_LIMIT_BYTES, SageMakerPipeline
 from mlops_cdk.pipeline_defs import validate_definition
 from mlops_cdk.stacks.model_build import ModelBuildStack
-from tests.harness import normalized, only_resource, resources_of_type, synth
+from tests.harness import normalized, only_resource, resources_of_type, role_statements, synth
 
 CONFIG = PlatformConfig()
 STACK = "ModelBuild"
@@ -51,12 +51,6 @@ def body_and_variables(pipeline):
     return body, variables
 
 
-def _statements(raw, role_logical_id):
-    return [s for p in resources_of_type(raw, "AWS::IAM::Policy").values()
-            if {"Ref": role_logical_id} in p["Properties"]["Roles"]
-            for s in p["Properties"]["PolicyDocument"]["Statement"]]
-
-
 # ------------------------------------------------------------------ pipeline
 def test_pipeline_name_role_and_description(raw, pipeline):
     props = pipeline["Properties"]
@@ -90,7 +84,7 @@ def test_scripts_ship_as_one_asset_readable_only_by_key(raw, body_and_variables,
     key = variables["ScriptsArchiveKey"]
     assert key.endswith(".zip")
     role_id = pipeline["Properties"]["RoleArn"]["Fn::GetAtt"][0]
-    reads = [s for s in _statements(raw, role_id) if s["Action"] == "s3:GetObject"]
+    reads = [s for s in role_statements(raw, role_id) if s["Action"] == "s3:GetObject"]
     assert any(key in json.dumps(s["Resource"]) for s in reads)
     assert not any(json.dumps(s["Resource"]).endswith('/*"]}') and "cdk-" in json.dumps(s["Resource"]) for s in reads)
 
@@ -102,7 +96,7 @@ def test_pipeline_waits_for_role_policies(raw, pipeline):
 
 def test_pipeline_role_is_scoped(raw, pipeline):
     role_id = pipeline["Properties"]["RoleArn"]["Fn::GetAtt"][0]
-    statements = _statements(raw, role_id)
+    statements = role_statements(raw, role_id)
     text = json.dumps(statements)
     assert "sagemaker:StartPipelineExecution" not in text
     jobs = [s for s in statements if s.get("Sid") == "PipelineJobs"][0]
@@ -306,7 +300,7 @@ def test_baseline_publisher_acts_on_approvals_and_writes_only_baselines(raw):
     (rule,) = rules
     assert rule["Properties"]["EventPattern"]["detail"]["ModelApprovalStatus"] == ["Approved"]
     role = functions[name]["Properties"]["Role"]["Fn::GetAtt"][0]
-    statements = _statements(raw, role)
+    statements = role_statements(raw, role)
     puts = [s for s in statements if s["Action"] == "s3:PutObject"]
     assert len(puts) == 1 and json.dumps(puts[0]["Resource"]).endswith('/baselines/*"]]}')
     assert not any("*" in a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])

@@ -19,7 +19,7 @@ from mlops_cdk.constructs.alert_topic import AlertTopic
 from mlops_cdk.constructs.model_approval import COMPARISONS, METRIC_PATH_RE, MetricGatedApproval
 from mlops_cdk.constructs.model_registry import CROSS_ACCOUNT_PACKAGE_ACTIONS, GROUP_NAME_RE, ModelRegistry
 from mlops_cdk.constructs.secure_bucket import SecureBucket
-from tests.harness import normalized, only_resource, resources_of_type, synth
+from tests.harness import normalized, only_resource, resources_of_type, role_statements, synth
 
 GROUP = "fraud-models"
 STAGING, PROD = "111111111111", "222222222222"
@@ -79,14 +79,6 @@ def _logical_id(raw, type_name, path_part):
     return name
 
 
-def _statements_of_role(raw, role_logical_id):
-    out = []
-    for policy in resources_of_type(raw, "AWS::IAM::Policy").values():
-        if {"Ref": role_logical_id} in policy["Properties"]["Roles"]:
-            out += policy["Properties"]["PolicyDocument"]["Statement"]
-    return out
-
-
 def _actions(statement):
     return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
 
@@ -143,8 +135,8 @@ def test_on_approval_change_rules(raw):
 
 
 def test_grants_are_scoped_to_the_group_and_its_packages(raw):
-    deployer = _statements_of_role(raw, _logical_id(raw, "AWS::IAM::Role", "Deployer"))
-    trainer = _statements_of_role(raw, _logical_id(raw, "AWS::IAM::Role", "Trainer"))
+    deployer = role_statements(raw, _logical_id(raw, "AWS::IAM::Role", "Deployer"))
+    trainer = role_statements(raw, _logical_id(raw, "AWS::IAM::Role", "Trainer"))
     granted: dict[str, list[str]] = {}
     for statement in deployer:
         for action in _actions(statement):
@@ -213,7 +205,7 @@ def test_gate_function_environment(raw):
 def test_gate_function_iam_is_scoped(raw):
     role_id = _logical_id(raw, "AWS::IAM::Role", "GateFunctionRole")
     assert "ManagedPolicyArns" not in raw["Resources"][role_id]["Properties"]
-    statements = _statements_of_role(raw, role_id)
+    statements = role_statements(raw, role_id)
     data_key = _logical_id(raw, "AWS::KMS::Key", "DataKey")
     alerts_key = _logical_id(raw, "AWS::KMS::Key", "AlertsKey")
     data_bucket = [k for k, v in resources_of_type(raw, "AWS::S3::Bucket").items()

@@ -32,7 +32,7 @@ from mlops_cdk.constructs.retraining import (
     validate_schedule,
 )
 from mlops_cdk.constructs.secure_bucket import SecureBucket
-from tests.harness import normalized, resources_of_type, synth
+from tests.harness import normalized, resources_of_type, role_statements, synth
 
 PIPELINE = "fraud-training"
 OTHER_PIPELINE = "churn-training"
@@ -106,12 +106,6 @@ def resolve(node, raw):
     return node
 
 
-def statements(raw, role_logical_id: str) -> list[dict]:
-    policies = [p for p in resources_of_type(raw, "AWS::IAM::Policy").values()
-                if {"Ref": role_logical_id} in p["Properties"]["Roles"]]
-    return [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
-
-
 # ====================================================== ScheduledRetraining
 def test_schedule_starts_the_pipeline_with_its_parameters(raw):
     _, rule = one(raw, "AWS::Events::Rule", "Weekly")
@@ -132,7 +126,7 @@ def test_schedule_role_may_only_start_that_pipeline(raw):
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}}]
     assert "ManagedPolicyArns" not in role
-    (statement,) = statements(raw, role_id)
+    (statement,) = role_statements(raw, role_id)
     assert statement["Effect"] == "Allow" and statement["Action"] == "sagemaker:StartPipelineExecution"
     assert resolve(statement["Resource"], raw) == PIPELINE_ARN
 
@@ -169,11 +163,11 @@ def test_every_dead_letter_queue_has_an_alarm(raw):
 def test_gate_may_only_list_and_start_that_pipeline(raw):
     fn_id, fn = one(raw, "AWS::Lambda::Function", "OnDriftGate")
     role_id = fn["Properties"]["Role"]["Fn::GetAtt"][0]
-    sagemaker = [s for s in statements(raw, role_id) if any(a.startswith("sagemaker:") for a in _actions(s))]
+    sagemaker = [s for s in role_statements(raw, role_id) if any(a.startswith("sagemaker:") for a in _actions(s))]
     (statement,) = sagemaker
     assert sorted(_actions(statement)) == ["sagemaker:ListPipelineExecutions", "sagemaker:StartPipelineExecution"]
     assert resolve(statement["Resource"], raw) == PIPELINE_ARN
-    for s in statements(raw, role_id):
+    for s in role_statements(raw, role_id):
         assert "*" not in json.dumps(s["Resource"]), s
         assert not any("*" in a for a in _actions(s)), s
 
@@ -356,7 +350,7 @@ def test_failures_go_to_the_notifier_which_may_only_read_this_pipelines_executio
     fn_id = target["Arn"]["Fn::GetAtt"][0]
     assert fn_id.startswith("NotifyFailureNotifier")
     role_id = raw["Resources"][fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]
-    by_sid = {s.get("Sid"): s for s in statements(raw, role_id)}
+    by_sid = {s.get("Sid"): s for s in role_statements(raw, role_id)}
     read = by_sid["ReadThisPipelinesExecutions"]
     assert sorted(_actions(read)) == ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps",
                                       "sagemaker:ListPipelineParametersForExecution"]
