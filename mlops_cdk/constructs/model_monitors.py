@@ -25,21 +25,19 @@ from __future__ import annotations
 
 import json
 import math
-import pathlib
 import re
-import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Aws
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from .. import locations
 from .._validation import invalid, is_token, require_choice, require_int, require_pattern
+from ._assets import generated_file_asset
 from ._nag import acknowledge
 from .monitor_schedule import MonitorBase, require_s3_uri
 
@@ -217,10 +215,10 @@ class _ClarifyMonitor(MonitorBase):
                           "literal values (the analysis config is written at synth time); "
                           "or pass analysis_config_uri")
         self.analysis_config = config
-        directory = pathlib.Path(tempfile.mkdtemp(prefix="mlops-cdk-clarify-"))
-        path = directory / "analysis_config.json"
-        path.write_text(json.dumps(config, indent=1, sort_keys=True) + "\n")
-        asset = s3_assets.Asset(self, "AnalysisConfig", path=str(path))
+        asset = generated_file_asset(
+            self, "AnalysisConfig", filename="analysis_config.json",
+            text=json.dumps(config, indent=1, sort_keys=True) + "\n",
+        )
         iam.Policy(
             self,
             "ReadAnalysisConfig",

@@ -7,7 +7,7 @@ import pathlib
 from collections.abc import Callable, Mapping
 from typing import Any, Union
 
-from aws_cdk import Aws, Fn, Stack
+from aws_cdk import Aws, Fn
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -19,6 +19,7 @@ from constructs import Construct
 from .._validation import invalid, require_choice
 from ..pipeline_defs.definition_checks import validate_definition
 from ..pipeline_defs.placeholders import IMAGE_PLACEHOLDERS, PSEUDO_PARAMETERS, prepare_for_sub
+from ._assets import generated_file_asset
 from .execution_role import SageMakerExecutionRole
 from .images import image_uri
 from .pipeline_target import SageMakerPipelineTarget, pipeline_arn_of
@@ -148,8 +149,7 @@ class SageMakerPipeline(Construct):
                 f"a {self.definition_bytes}-byte definition with placeholders {sorted(variables)}",
                 f"at most {INLINE_LIMIT_BYTES} bytes (inline, resolved per region) or no placeholders (stored in S3)",
             )
-        stack = Stack.of(self)
-        asset = s3_assets.Asset(self, "Definition", path=_write_definition(stack, self.node.addr, definition))
+        asset = generated_file_asset(self, "Definition", filename="pipeline-definition.json", text=definition)
         self._grant_asset_read(asset)
         return {"PipelineDefinitionS3Location": {"Bucket": asset.s3_bucket_name, "Key": asset.s3_object_key}}
 
@@ -207,12 +207,3 @@ def _render(source: PipelineSource, scripts_dir: Any) -> tuple[str, frozenset[st
         _OWNER, "pipeline", type(source).__name__,
         "a TrainingPipeline, a (definition_json, placeholders) pair from render_definition, or a callable returning one",
     )
-
-
-def _write_definition(stack: Stack, addr: str, definition: str) -> str:
-    import tempfile
-
-    folder = pathlib.Path(tempfile.mkdtemp(prefix="mlops-cdk-definition-"))
-    path = folder / f"{stack.stack_name}-{addr}.json"
-    path.write_text(definition)
-    return str(path)
