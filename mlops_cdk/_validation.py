@@ -1,24 +1,39 @@
-"""Shared prop validation: one wording for every error, so users learn one shape.
+"""Prop validation: one wording for every error, and one check per kind of value.
 
 Every message names the owner and the prop, repeats the bad value and says what
 is allowed: ``SecureBucket 'abort_incomplete_upload_days': invalid value 0;
-allowed: an integer >= 1``.
+allowed: an integer >= 1``. Unresolved tokens pass unchecked (CloudFormation
+checks them at deploy time). The patterns and limits behind the checks live in
+``lambdas/_shared/contract.py``, which the Lambda functions share.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Token
+from aws_cdk import Duration, Token
+
+from .lambdas._shared import contract
 
 EMAIL_RE = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+# An S3 key prefix as grants and producers use it: no leading '/', no wildcard, no control character.
+KEY_PREFIX_RE = re.compile(r"^(?!/)[^*?\x00-\x1f]*$")
+TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
 
 
-def invalid(owner: str, prop: str, value: Any, allowed: str) -> ValueError:
-    return ValueError(f"{owner} '{prop}': invalid value {value!r}; allowed: {allowed}")
+class ConfigurationError(ValueError):
+    """A configuration key or prop that is not allowed: the message names it, the value and what is allowed.
+
+    The reference app prints it as one line (``app.py``); anything else that
+    goes wrong keeps its traceback.
+    """
+
+
+def invalid(owner: str, prop: str, value: Any, allowed: str) -> ConfigurationError:
+    return ConfigurationError(f"{owner} '{prop}': invalid value {value!r}; allowed: {allowed}")
 
 
 def is_token(value: Any) -> bool:
@@ -31,6 +46,7 @@ def is_token(value: Any) -> bool:
     return False
 
 
+# ------------------------------------------------------------------ scalars
 def require_int(owner: str, prop: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
     if is_token(value):
         return value
@@ -60,6 +76,17 @@ def require_number(
     return float(value)
 
 
+def require_fraction(owner: str, prop: str, value: Any) -> float:
+    """A finite number in (0, 1]: thresholds of accuracy-like metrics."""
+    return require_number(owner, prop, value, minimum=0, maximum=1, exclusive_minimum=True)
+
+
+def require_bool(owner: str, prop: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise invalid(owner, prop, value, "True | False")
+    return value
+
+
 def require_choice(owner: str, prop: str, value: Any, choices: Iterable[str]) -> str:
     choices = tuple(choices)
     if value not in choices:
@@ -70,8 +97,78 @@ def require_choice(owner: str, prop: str, value: Any, choices: Iterable[str]) ->
 def require_pattern(owner: str, prop: str, value: Any, pattern: re.Pattern[str], allowed: str) -> str:
     if is_token(value):
         return value
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise invalid(owner, prop, value, allowed)
+    return value
+
+
+def require_duration(owner: str, prop: str, value: Any, *, minimum: Duration, maximum: Duration) -> Duration:
+    """A ``Duration`` within ``[minimum, maximum]`` (compared in milliseconds); tokens pass."""
+    allowed = f"a Duration from {minimum.to_human_string()} to {maximum.to_human_string()}"
+    if not isinstance(value, Duration):
+        raise invalid(owner, prop, value, allowed)
+    millis = value.to_milliseconds()
+    if is_token(millis):
+        return value
+    if not minimum.to_milliseconds() <= millis <= maximum.to_milliseconds():
+        raise invalid(owner, prop, value.to_human_string(), allowed)
+    return value
+
+
+def require_whole_hours(owner: str, prop: str, value: Any, *, maximum: int) -> int:
+    """A ``Duration`` of 1 to ``maximum`` whole hours; returns the hours."""
+    require_duration(owner, prop, value, minimum=Duration.hours(1), maximum=Duration.hours(maximum))
+    try:
+        return int(value.to_hours(integral=True))
+    except RuntimeError:  # not a whole number of hours
+        raise invalid(owner, prop, value.to_human_string(), f"whole hours from 1 to {maximum}") from None
+
+
+# ------------------------------------------------------------------ AWS names and values
+def require_sagemaker_name(owner: str, prop: str, value: Any, *, max_length: int) -> str:
+    """A SageMaker resource name: letters, digits and inner hyphens, at most ``max_length`` characters."""
+    allowed = f"1-{max_length} {contract.SAGEMAKER_NAME_ALLOWED}"
+    require_pattern(owner, prop, value, contract.SAGEMAKER_NAME_RE, allowed)
+    if not is_token(value) and len(value) > max_length:
+        raise invalid(owner, prop, value, allowed)
+    return value
+
+
+def require_instance_type(owner: str, prop: str, value: Any) -> str:
+    return require_pattern(owner, prop, value, contract.INSTANCE_TYPE_RE, contract.INSTANCE_TYPE_ALLOWED)
+
+
+def require_key_prefix(owner: str, prop: str, value: Any) -> str:
+    """An S3 key prefix (may be empty) without a leading '/', wildcards or control characters."""
+    return require_pattern(owner, prop, value, KEY_PREFIX_RE,
+                           "an S3 key prefix not starting with '/' and without '*', '?' or control characters")
+
+
+def require_object_key(owner: str, prop: str, value: Any) -> str:
+    """An S3 object key: a key prefix (see ``require_key_prefix``) that is not empty and does not end with '/'."""
+    require_key_prefix(owner, prop, value)
+    if not is_token(value) and (not value or value.endswith("/")):
+        raise invalid(owner, prop, value, "an S3 object key (not empty, not ending with '/')")
+    return value
+
+
+def require_event_source(owner: str, prop: str, value: Any) -> str:
+    return require_pattern(owner, prop, value, contract.EVENT_SOURCE_RE,
+                           "1-256 of letters, digits and . _ - /, not starting with 'aws.'")
+
+
+def require_namespace(owner: str, prop: str, value: Any) -> str:
+    return require_pattern(owner, prop, value, contract.CUSTOM_NAMESPACE_RE,
+                           "a CloudWatch namespace of 1-255 characters not starting with 'AWS/', without ':' or '$'")
+
+
+def require_model_package(owner: str, prop: str, value: Any) -> str:
+    """A model package *version*: its ARN or ``<group>/<version>``."""
+    if is_token(value):
+        return value
+    if not isinstance(value, str) or not (
+            contract.MODEL_PACKAGE_ARN_RE.fullmatch(value) or contract.MODEL_PACKAGE_VERSION_RE.fullmatch(value)):
+        raise invalid(owner, prop, value, contract.MODEL_PACKAGE_ALLOWED)
     return value
 
 
@@ -83,6 +180,58 @@ def require_emails(owner: str, prop: str, values: Any) -> tuple[str, ...]:
         if not isinstance(email, str) or not EMAIL_RE.match(email):
             raise invalid(owner, prop, email, "e-mail addresses like name@example.com")
     return values
+
+
+def require_tags(owner: str, prop: str, tags: Any) -> dict[str, str]:
+    """AWS tag limits: keys of 1-128 characters not starting with 'aws:', values of at most 256."""
+    if not isinstance(tags, Mapping):
+        raise invalid(owner, prop, tags, 'a mapping of tag key to value, e.g. {"team": "ml"}')
+    for key, value in tags.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= TAG_KEY_MAX or key.lower().startswith("aws:"):
+            raise invalid(owner, prop, key, f"tag keys of 1-{TAG_KEY_MAX} characters not starting with 'aws:'")
+        if not isinstance(value, str) or len(value) > TAG_VALUE_MAX:
+            raise invalid(owner, prop, value, f"string tag values of at most {TAG_VALUE_MAX} characters")
+    return dict(tags)
+
+
+def require_description(owner: str, prop: str, value: Any, *, max_length: int) -> str | None:
+    """Optional free text (a resource description): at most ``max_length`` characters, no control characters."""
+    if value is None or is_token(value):
+        return value
+    if not isinstance(value, str) or len(value) > max_length or re.search(r"[\x00-\x1f\x7f]", value):
+        shown = value[:60] + "..." if isinstance(value, str) and len(value) > 60 else value
+        raise invalid(owner, prop, shown, f"a string of at most {max_length} characters without control characters")
+    return value
+
+# ------------------------------------------------------------------ ML values
+def require_feature_names(owner: str, prop: str, names: Any) -> tuple[str, ...]:
+    """Distinct literal column names usable as CSV headers and metric dimensions, in request order."""
+    allowed = "a non-empty list of distinct feature names (no commas; the CSV column order of the captured input)"
+    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence) or not names:
+        raise invalid(owner, prop, names, allowed)
+    for name in names:
+        if not isinstance(name, str) or is_token(name) or not name.strip() or name != name.strip() or "," in name \
+                or len(name) > 255:
+            raise invalid(owner, prop, name, allowed)
+    if len(set(names)) != len(names):
+        raise invalid(owner, prop, list(names), allowed)
+    return tuple(names)
+
+
+def require_drift_thresholds(
+    owner: str, threshold: Any, warning: Any, *, names: tuple[str, str] = ("threshold", "warning_threshold"),
+) -> tuple[float, float]:
+    """PSI thresholds: 0 < warning < threshold <= 1 (0.1 and 0.2 by convention)."""
+    high = contract.MAX_DRIFT_THRESHOLD
+    threshold = require_number(owner, names[0], threshold, minimum=0, maximum=high, exclusive_minimum=True)
+    warning = require_number(owner, names[1], warning, minimum=0, maximum=high, exclusive_minimum=True)
+    if not warning < threshold:
+        raise invalid(owner, names[1], warning, f"a number in (0, {names[0]}={threshold:g})")
+    return threshold, warning
+
+
+def require_reason(owner: str, prop: str, value: Any) -> str:
+    return require_choice(owner, prop, value, contract.REASONS)
 
 
 def _range(kind: str, minimum: Any, maximum: Any) -> str:

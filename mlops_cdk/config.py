@@ -1,10 +1,10 @@
-"""Typed, validated platform configuration.
+"""Typed, validated platform configuration: the one place a cdk.json value enters the library.
 
 The reference app is configured, not edited: values come from the `context`
 block of `cdk.json` and can be overridden per run with `cdk synth -c key=value`.
 Everything is validated here, before any construct is built, so a typo fails
 in milliseconds with a message that names the key instead of minutes later in
-CloudFormation.
+CloudFormation. Schedules become aws-cdk-lib types here, at the boundary.
 """
 
 from __future__ import annotations
@@ -16,9 +16,23 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ._validation import invalid, require_emails, require_int
-from .constructs.endpoint_settings import MODEL_PACKAGE_ALLOWED, MODEL_PACKAGE_VERSION_RE, VERSIONED_PACKAGE_ARN_RE
-from .stage_serving import DEFAULT_SERVING, STAGES, StageServing
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_scheduler as scheduler
+
+from ._validation import (
+    ConfigurationError,
+    invalid,
+    require_bool,
+    require_choice,
+    require_drift_thresholds,
+    require_emails,
+    require_feature_names,
+    require_fraction,
+    require_int,
+    require_tags,
+)
+from .lambdas._shared import contract
+from .settings import DEFAULT_SERVING, STAGES, StageServing
 
 # managed Model Monitor, the library's own drift checker, or both (see MonitoringStack).
 MONITORING_MODES = ("model_monitor", "own", "both")
@@ -30,8 +44,12 @@ MAX_PREFIX = 35
 # Names end up in bucket names, SageMaker resource names and tags, so they
 # follow the strictest of those rules: lower-case letters, digits, hyphens.
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
-# AWS tag limits: key 1-128, value 0-256 characters, no "aws:" prefix.
-_TAG_KEY_MAX, _TAG_VALUE_MAX = 128, 256
+_RATE_RE = re.compile(r"^rate\((?P<value>[1-9][0-9]*) (?P<unit>minutes?|hours?|days?)\)$")
+_CRON_RE = re.compile(r"^cron\((?P<fields>[^()]*)\)$")
+SCHEDULE_ALLOWED = (
+    "rate(N minutes|hours|days) or cron(minutes hours day-of-month month day-of-week year), "
+    "e.g. rate(7 days) or cron(0 3 ? * MON *)"
+)
 
 
 def _fail(key: str, value: Any, allowed: str) -> ValueError:
@@ -49,19 +67,24 @@ class PlatformConfig:
         alert_emails: addresses subscribed to the alert topic (may be empty).
         tags: extra tags applied to every taggable resource.
         accuracy_threshold: minimum accuracy for a model to pass the pipeline
-            gate and the accuracy alarm, in (0, 1].
+            gate, the approval gate and the accuracy alarm, in (0, 1].
         model_package_arn: the model package version this config's stage
             deploys (``-c model_package_arn=...``); overrides
             ``serving[stage].model_package_arn``.
-        retraining_schedule: when scheduled retraining runs (EventBridge ``rate()``/``cron()``).
+        serving: per-stage :class:`StageServing`, given as overrides of
+            :data:`DEFAULT_SERVING` (``{"prod": {"autoscaling": {"max_capacity": 8}}}``);
+            after construction, the resolved settings of every stage.
+        retraining_schedule: when scheduled retraining runs: a
+            ``scheduler.ScheduleExpression``, or its text as in cdk.json
+            (``rate(7 days)``, ``cron(0 3 ? * MON *)``), converted here.
         retraining_scheduled, retraining_on_drift, retraining_on_new_data,
         retraining_notifications: switch each trigger (and the run notifications) on or off.
         retraining_cooldown_minutes: the gate starts no run within this many minutes of the last one.
         monitoring_mode: ``model_monitor``, ``own`` (the library's drift checker) or ``both``.
         monitoring_features: the model's input columns in the order endpoint requests send them.
-        serving: per-stage :class:`StageServing`, given as overrides of
-            :data:`DEFAULT_SERVING` (``{"prod": {"autoscaling": {"max_capacity": 8}}}``);
-            after construction, the resolved settings of every stage.
+        drift_threshold, drift_warning_threshold: PSI at which a feature counts as drifted
+            (alarm, retraining) and worth a warning; ``0 < warning < threshold <= 1``.
+        drift_window_hours: how much captured traffic each drift check reads (and how often it runs), 1-24.
     """
 
     project_name: str = "mlops"
@@ -72,7 +95,8 @@ class PlatformConfig:
     accuracy_threshold: float = 0.85
     model_package_arn: str | None = None
     serving: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    retraining_schedule: str = "rate(7 days)"
+    retraining_schedule: scheduler.ScheduleExpression = dataclasses.field(
+        default_factory=lambda: scheduler.ScheduleExpression.rate(Duration.days(7)), compare=False)
     retraining_scheduled: bool = True
     retraining_on_drift: bool = True
     retraining_on_new_data: bool = True
@@ -86,45 +110,53 @@ class PlatformConfig:
         "merchant_category_electronics", "merchant_category_grocery", "merchant_category_online",
         "merchant_category_travel", "customer_age", "account_balance",
     )
+    drift_threshold: float = 0.2
+    drift_warning_threshold: float = 0.1
+    drift_window_hours: int = 24
+    # What makes two schedules equal (aws-cdk-lib objects compare by identity).
+    _schedule_key: tuple[str, str | None] = dataclasses.field(init=False, repr=False, default=("", None))
 
     def __post_init__(self) -> None:
+        self._validate_names()
+        object.__setattr__(self, "alert_emails", require_emails("config", "alert_emails", self.alert_emails))
+        object.__setattr__(self, "tags", require_tags("config", "tags", self.tags))
+        object.__setattr__(self, "accuracy_threshold",
+                           require_fraction("config", "accuracy_threshold", self.accuracy_threshold))
+        self._resolve_serving()
+        schedule = schedule_expression("retraining_schedule", self.retraining_schedule)
+        object.__setattr__(self, "retraining_schedule", schedule)
+        zone = schedule.time_zone.timezone_name if schedule.time_zone is not None else None
+        object.__setattr__(self, "_schedule_key", (schedule.expression_string, zone))
+        for key in ("retraining_scheduled", "retraining_on_drift", "retraining_on_new_data", "retraining_notifications"):
+            require_bool("config", key, getattr(self, key))
+        require_int("config", "retraining_cooldown_minutes", self.retraining_cooldown_minutes,
+                    minimum=1, maximum=contract.MAX_COOLDOWN_MINUTES)
+        require_choice("config", "monitoring_mode", self.monitoring_mode, MONITORING_MODES)
+        object.__setattr__(self, "monitoring_features",
+                           require_feature_names("config", "monitoring_features", self.monitoring_features))
+        threshold, warning = require_drift_thresholds(
+            "config", self.drift_threshold, self.drift_warning_threshold,
+            names=("drift_threshold", "drift_warning_threshold"))
+        object.__setattr__(self, "drift_threshold", threshold)
+        object.__setattr__(self, "drift_warning_threshold", warning)
+        require_int("config", "drift_window_hours", self.drift_window_hours,
+                    minimum=1, maximum=contract.MAX_DRIFT_WINDOW_HOURS)
+
+    def _validate_names(self) -> None:
         for key in ("project_name", "model_name"):
             value = getattr(self, key)
             if not isinstance(value, str) or not _NAME_RE.match(value):
                 raise _fail(key, value, "3-32 characters of a-z, 0-9 and '-', starting with a letter")
+        if self.stage not in STAGES:
+            raise _fail("stage", self.stage, " | ".join(STAGES))
         if len(self.prefix) > MAX_PREFIX:
+            # Blame the longer name: that is the one worth shortening.
+            key = "project_name" if len(self.project_name) > len(self.model_name) else "model_name"
             raise _fail(
-                "project_name", self.project_name,
+                key, getattr(self, key),
                 f"project_name, model_name and stage joined by '-' of at most {MAX_PREFIX} characters "
                 f"(bucket names carry account and region too); {self.prefix!r} has {len(self.prefix)}",
             )
-        if self.stage not in STAGES:
-            raise _fail("stage", self.stage, " | ".join(STAGES))
-        object.__setattr__(self, "alert_emails", require_emails("config", "alert_emails", self.alert_emails))
-        self._validate_tags()
-        threshold = self.accuracy_threshold
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
-            raise _fail("accuracy_threshold", threshold, "a number in (0, 1]")
-        object.__setattr__(self, "accuracy_threshold", float(threshold))
-        self._resolve_serving()
-        self._validate_retraining()
-        if self.monitoring_mode not in MONITORING_MODES:
-            raise _fail("monitoring_mode", self.monitoring_mode, " | ".join(MONITORING_MODES))
-        features = self.monitoring_features
-        if isinstance(features, str) or not features or not all(isinstance(f, str) and f for f in features) \
-                or len(set(features)) != len(features):
-            raise _fail("monitoring_features", features, "a non-empty list of distinct column names")
-        object.__setattr__(self, "monitoring_features", tuple(features))
-
-    def _validate_retraining(self) -> None:
-        from .constructs.retraining import MAX_COOLDOWN_MINUTES, validate_schedule
-
-        validate_schedule("config", "retraining_schedule", self.retraining_schedule)
-        for key in ("retraining_scheduled", "retraining_on_drift", "retraining_on_new_data", "retraining_notifications"):
-            if not isinstance(getattr(self, key), bool):
-                raise _fail(key, getattr(self, key), "true | false")
-        require_int("config", "retraining_cooldown_minutes", self.retraining_cooldown_minutes,
-                    minimum=1, maximum=MAX_COOLDOWN_MINUTES)
 
     def _resolve_serving(self) -> None:
         raw = {} if self.serving is None else self.serving
@@ -138,36 +170,76 @@ class PlatformConfig:
             if raw.get(stage) is not None else DEFAULT_SERVING[stage]
             for stage in STAGES
         }
-        package = self.model_package_arn
-        if package == "":
-            package = None
+        package = None if self.model_package_arn == "" else self.model_package_arn
         if package is not None:
-            if not isinstance(package, str) or not (
-                    VERSIONED_PACKAGE_ARN_RE.match(package) or MODEL_PACKAGE_VERSION_RE.match(package)):
-                raise _fail("model_package_arn", package, MODEL_PACKAGE_ALLOWED)
-            resolved[self.stage] = dataclasses.replace(resolved[self.stage], model_package_arn=package)
+            resolved[self.stage] = StageServing.from_mapping(
+                {"model_package_arn": package}, path="", base=resolved[self.stage])
+        for stage, settings in resolved.items():
+            self._check_package_source(stage, settings, "model_package_arn" if package and stage == self.stage
+                                       else f"serving.{stage}.model_package_arn")
         object.__setattr__(self, "model_package_arn", package)
         object.__setattr__(self, "serving", resolved)
 
-    def _validate_tags(self) -> None:
-        if not isinstance(self.tags, Mapping):
-            raise _fail("tags", self.tags, 'a mapping of tag key to value, e.g. {"team": "ml"}')
-        for k, v in self.tags.items():
-            if not isinstance(k, str) or not 1 <= len(k) <= _TAG_KEY_MAX or k.lower().startswith("aws:"):
-                raise _fail("tags", k, f"tag keys of 1-{_TAG_KEY_MAX} characters not starting with 'aws:'")
-            if not isinstance(v, str) or len(v) > _TAG_VALUE_MAX:
-                raise _fail("tags", v, f"string tag values of at most {_TAG_VALUE_MAX} characters")
-        object.__setattr__(self, "tags", dict(self.tags))
+    def _check_package_source(self, stage: str, settings: StageServing, package_key: str) -> None:
+        """A version of another stage's registry needs that stage's bucket: ``model_source_stage`` must say so."""
+        package = settings.model_package_arn
+        if package is None:
+            return
+        match = contract.MODEL_PACKAGE_VERSION_RE.fullmatch(package) or \
+            contract.MODEL_PACKAGE_GROUP_OF_ARN_RE.search(package)
+        owner = next((s for s in STAGES if match and match.group("group") == self.prefix_of(s)), None)
+        if owner is None:
+            return  # a group this platform did not create: nothing to compare
+        source = settings.model_source_stage or stage
+        if source != owner:
+            raise _fail(
+                f"serving.{stage}.model_source_stage", settings.model_source_stage,
+                f"'{owner}': {package_key} is a version of the {owner} stage's model package group "
+                f"{match.group('group')!r}, whose artifacts are in the {owner} stage's bucket",
+            )
 
+    # ---------------------------------------------------------------- derived
     @property
     def prefix(self) -> str:
         """Resource-name prefix, e.g. ``mlops-fraud-detection-dev``."""
-        return f"{self.project_name}-{self.model_name}-{self.stage}"
+        return self.prefix_of(self.stage)
+
+    def prefix_of(self, stage: str) -> str:
+        """The resource-name prefix of ``stage`` of this project and model."""
+        return f"{self.project_name}-{self.model_name}-{stage}"
+
+    @property
+    def model_package_group_name(self) -> str:
+        """The model registry group of this model and stage (the resource-name prefix)."""
+        return self.prefix
+
+    @property
+    def pipeline_name(self) -> str:
+        """The training pipeline of this model and stage: ``<prefix>-training``."""
+        return f"{self.prefix}-training"
+
+    def data_bucket_name(self, stage: str | None = None) -> str:
+        """The platform bucket's name, ``<prefix>-<account>-<region>``: unique per account and region,
+        predictable for scripts and notebooks, and how a stage finds another stage's bucket."""
+        return f"{self.prefix_of(stage or self.stage)}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+
+    @property
+    def termination_protection(self) -> bool:
+        """Stacks of the prod stage have termination protection."""
+        return self.stage == "prod"
 
     @property
     def serving_settings(self) -> StageServing:
         """The resolved serving settings of this config's stage."""
         return self.serving[self.stage]
+
+    @property
+    def retraining_cooldown(self) -> Duration:
+        return Duration.minutes(self.retraining_cooldown_minutes)
+
+    @property
+    def drift_window(self) -> Duration:
+        return Duration.hours(self.drift_window_hours)
 
     @property
     def standard_tags(self) -> dict[str, str]:
@@ -183,17 +255,45 @@ class PlatformConfig:
         the app-level ``stages``, are ignored, but a key that is one typo away from ours is an error: a
         silently ignored ``-c stgae=prod`` would deploy the wrong stage.
         """
-        known = {f.name for f in dataclasses.fields(cls)}
+        known = {f.name for f in dataclasses.fields(cls) if f.init}
         for key in context:
             if key not in known and key not in APP_KEYS and ":" not in key and "/" not in key:
                 close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
                 if close:
-                    raise ValueError(f"config: unknown key {key!r}; did you mean {close[0]!r}?")
+                    raise ConfigurationError(f"config: unknown key {key!r}; did you mean {close[0]!r}?")
         values: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
-            if field.name in context:
+            if field.init and field.name in context:
                 values[field.name] = _coerce(field.name, context[field.name], field.type)
         return cls(**values)
+
+
+def schedule_expression(key: str, value: Any) -> scheduler.ScheduleExpression:
+    """An EventBridge Scheduler expression from its cdk.json text; a ``ScheduleExpression`` passes as is.
+
+    aws-cdk-lib builds (and checks) it: ``rate()`` from a ``Duration``, ``cron()``
+    from its six fields; EventBridge checks field values at deploy time.
+    """
+    if isinstance(value, scheduler.ScheduleExpression):
+        return value
+    text = value.strip() if isinstance(value, str) else value
+    rate = _RATE_RE.match(text) if isinstance(text, str) else None
+    if rate:
+        unit = rate.group("unit").rstrip("s")
+        make = {"minute": Duration.minutes, "hour": Duration.hours, "day": Duration.days}[unit]
+        return scheduler.ScheduleExpression.rate(make(int(rate.group("value"))))
+    cron = _CRON_RE.match(text) if isinstance(text, str) else None
+    fields = cron.group("fields").split(" ") if cron else []
+    if len(fields) != 6 or not all(fields):
+        raise _fail(key, value, SCHEDULE_ALLOWED)
+    minute, hour, day, month, week_day, year = (None if f == "?" else f for f in fields)
+    if (day is None) == (week_day is None):
+        raise _fail(key, value, "'?' in exactly one of day-of-month and day-of-week; " + SCHEDULE_ALLOWED)
+    try:
+        return scheduler.ScheduleExpression.cron(minute=minute, hour=hour, day=day, month=month,
+                                                 week_day=week_day, year=year)
+    except RuntimeError as exc:  # aws-cdk-lib's own check, e.g. day and week_day both set
+        raise _fail(key, value, f"{SCHEDULE_ALLOWED} ({exc})") from None
 
 
 def _coerce(key: str, raw: Any, type_name: Any) -> Any:
@@ -201,22 +301,23 @@ def _coerce(key: str, raw: Any, type_name: Any) -> Any:
     if not isinstance(raw, str):
         return tuple(raw) if isinstance(raw, list) else raw
     text = raw.strip()
-    if "tuple" in str(type_name):
+    kind = str(type_name)
+    if "tuple" in kind:
         if text.startswith("["):
             return tuple(_parse_json(key, text))
         return tuple(part.strip() for part in text.split(",") if part.strip())
-    if "Mapping" in str(type_name):
+    if "Mapping" in kind:
         return _parse_json(key, text or "{}")
-    if type_name in (float, "float"):
+    if kind == "float":
         try:
             return float(text)
         except ValueError:
             raise _fail(key, raw, "a number") from None
-    if type_name in (bool, "bool"):
+    if kind == "bool":
         if text.lower() not in ("true", "false"):
             raise _fail(key, raw, "true | false")
         return text.lower() == "true"
-    if type_name in (int, "int"):
+    if kind == "int":
         try:
             return int(text)
         except ValueError:

@@ -2,9 +2,12 @@
 
 import pytest
 
+from aws_cdk import Duration, TimeZone
+from aws_cdk import aws_scheduler as scheduler
+
 from mlops_cdk import PlatformConfig
-from mlops_cdk.config import DEFAULT_SERVING, StageServing
-from mlops_cdk.constructs.endpoint_settings import AutoScaling, DeploymentPolicy, ServerlessInference
+from mlops_cdk._validation import ConfigurationError
+from mlops_cdk.settings import DEFAULT_SERVING, AutoScaling, DeploymentPolicy, ServerlessInference, StageServing
 from tests.harness import reference_context
 
 
@@ -47,7 +50,9 @@ def test_foreign_context_keys_are_ignored():
     "context, key, fragment",
     [
         ({"stage": "qa"}, "stage", "dev | staging | prod"),
-        ({"project_name": "a" * 20, "model_name": "b" * 20}, "project_name", "at most 35"),
+        ({"project_name": "a" * 20, "model_name": "b" * 20}, "model_name", "at most 35"),
+        ({"project_name": "a" * 25, "model_name": "b" * 8}, "project_name", "at most 35"),
+        ({"model_name": "churn-prediction-for-retail"}, "model_name", "at most 35"),
         ({"project_name": "Has Spaces"}, "project_name", "a-z"),
         ({"project_name": "ab"}, "project_name", "3-32"),
         ({"model_name": "x" * 40}, "model_name", "3-32"),
@@ -66,10 +71,11 @@ def test_foreign_context_keys_are_ignored():
     ],
 )
 def test_invalid_values_name_key_value_and_allowed(context, key, fragment):
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(ConfigurationError) as err:
         PlatformConfig.from_context(context)
     message = str(err.value)
-    assert f"'{key}'" in message and fragment in message
+    assert message.startswith(f"config '{key}': invalid value"), message
+    assert fragment in message, message
 
 
 def test_typo_in_a_key_is_an_error_with_a_suggestion():
@@ -222,12 +228,41 @@ def test_retraining_keys_from_cli_strings():
                                           "retraining_schedule": "cron(0 3 ? * MON *)"})
     assert config.retraining_on_drift is False and config.retraining_scheduled is True
     assert config.retraining_cooldown_minutes == 30
+    assert config.retraining_cooldown.to_minutes() == 30
+    assert config.retraining_schedule.expression_string == "cron(0 3 ? * MON *)"
+
+
+@pytest.mark.parametrize(
+    "text, expression",
+    [
+        ("rate(7 days)", "rate(7 days)"),
+        ("rate(1 days)", "rate(1 day)"),  # aws-cdk-lib spells the unit EventBridge wants
+        ("rate(90 minutes)", "rate(90 minutes)"),
+        (" cron(0 3 1 * ? *) ", "cron(0 3 1 * ? *)"),
+        ("cron(15 */6 ? * MON-FRI 2027)", "cron(15 */6 ? * MON-FRI 2027)"),
+    ],
+)
+def test_schedule_text_becomes_a_scheduler_expression(text, expression):
+    schedule = PlatformConfig(retraining_schedule=text).retraining_schedule
+    assert isinstance(schedule, scheduler.ScheduleExpression)
+    assert schedule.expression_string == expression
+
+
+def test_a_schedule_expression_object_is_taken_as_is_and_compares_by_value():
+    berlin = scheduler.ScheduleExpression.cron(minute="0", hour="3", week_day="MON", time_zone=TimeZone.EUROPE_BERLIN)
+    config = PlatformConfig(retraining_schedule=berlin)
+    assert config.retraining_schedule is berlin
+    assert config != PlatformConfig(retraining_schedule="cron(0 3 ? * MON *)")  # same text, other time zone
+    assert PlatformConfig(retraining_schedule=scheduler.ScheduleExpression.rate(Duration.days(7))) == PlatformConfig()
 
 
 @pytest.mark.parametrize(
     "context, key",
     [
-        ({"retraining_schedule": "rate(1 days)"}, "retraining_schedule"),
+        ({"retraining_schedule": "rate(0 days)"}, "retraining_schedule"),
+        ({"retraining_schedule": "cron(0 3 * * MON *)"}, "retraining_schedule"),
+        ({"retraining_schedule": "cron(0 3 ? * ? *)"}, "retraining_schedule"),
+        ({"retraining_schedule": "cron(0 3 ? * MON)"}, "retraining_schedule"),
         ({"retraining_schedule": "every monday"}, "retraining_schedule"),
         ({"retraining_on_drift": "maybe"}, "retraining_on_drift"),
         ({"retraining_cooldown_minutes": "0"}, "retraining_cooldown_minutes"),
@@ -237,3 +272,65 @@ def test_retraining_keys_from_cli_strings():
 def test_invalid_retraining_keys(context, key):
     with pytest.raises(ValueError, match=f"'{key}'"):
         PlatformConfig.from_context(context)
+
+
+# ------------------------------------------------------------------ drift
+def test_drift_settings_default_to_the_psi_conventions():
+    config = PlatformConfig()
+    assert (config.drift_threshold, config.drift_warning_threshold, config.drift_window_hours) == (0.2, 0.1, 24)
+    assert config.drift_window.to_hours() == 24
+
+
+@pytest.mark.parametrize(
+    "context, key, fragment",
+    [
+        ({"drift_threshold": 1.5}, "drift_threshold", "(0, 1"),  # a PSI threshold above 1 never means anything
+        ({"drift_threshold": 0}, "drift_threshold", "(0, 1"),
+        ({"drift_threshold": "0.3", "drift_warning_threshold": "0.3"}, "drift_warning_threshold",
+         "(0, drift_threshold=0.3)"),
+        ({"drift_window_hours": "25"}, "drift_window_hours", "[1, 24]"),
+        ({"monitoring_mode": "managed"}, "monitoring_mode", "model_monitor | own | both"),
+        ({"monitoring_features": "amount,amount"}, "monitoring_features", "distinct"),
+    ],
+)
+def test_invalid_monitoring_keys(context, key, fragment):
+    with pytest.raises(ConfigurationError) as err:
+        PlatformConfig.from_context(context)
+    assert str(err.value).startswith(f"config '{key}': invalid value") and fragment in str(err.value), str(err.value)
+
+
+# ------------------------------------------------------------------ promotion between stages
+DEV_VERSION = "arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-fraud-detection-dev/4"
+
+
+@pytest.mark.parametrize("package", [DEV_VERSION, "mlops-fraud-detection-dev/4"])
+def test_another_stages_version_needs_model_source_stage(package):
+    with pytest.raises(ConfigurationError) as err:
+        PlatformConfig(stage="staging", serving={"staging": {"model_package_arn": package}})
+    message = str(err.value)
+    assert message.startswith("config 'serving.staging.model_source_stage': invalid value None; allowed: 'dev'")
+    assert "mlops-fraud-detection-dev" in message
+    config = PlatformConfig(stage="staging",
+                            serving={"staging": {"model_package_arn": package, "model_source_stage": "dev"}})
+    assert config.serving_settings.model_source_stage == "dev"
+
+
+def test_model_source_stage_must_be_the_stage_whose_registry_holds_the_version():
+    with pytest.raises(ConfigurationError, match="'serving.prod.model_source_stage': invalid value 'staging'"):
+        PlatformConfig(stage="prod", serving={"prod": {"model_package_arn": DEV_VERSION,
+                                                      "model_source_stage": "staging"}})
+    with pytest.raises(ConfigurationError, match="'serving.prod.model_source_stage'.*'dev': model_package_arn"):
+        PlatformConfig(stage="prod", model_package_arn=DEV_VERSION)
+
+
+def test_a_version_of_a_foreign_group_is_not_second_guessed():
+    config = PlatformConfig(stage="prod", model_package_arn=ARN)
+    assert config.serving_settings.model_package_arn == ARN and config.serving_settings.model_source_stage is None
+
+
+def test_names_of_derived_resources():
+    config = PlatformConfig(project_name="risk", model_name="churn", stage="staging")
+    assert (config.prefix, config.pipeline_name, config.model_package_group_name) == (
+        "risk-churn-staging", "risk-churn-staging-training", "risk-churn-staging")
+    assert config.prefix_of("dev") == "risk-churn-dev"
+    assert config.termination_protection is False and PlatformConfig(stage="prod").termination_protection is True

@@ -10,19 +10,9 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from ._validation import invalid
-from .constructs.endpoint_settings import (
-    INSTANCE_TYPE_ALLOWED,
-    INSTANCE_TYPE_RE,
-    MODEL_PACKAGE_ALLOWED,
-    MODEL_PACKAGE_VERSION_RE,
-    VERSIONED_PACKAGE_ARN_RE,
-    AutoScaling,
-    DeploymentPolicy,
-    ServerlessInference,
-    check_endpoint_combination,
-    check_keys,
-)
+from .._validation import invalid, require_instance_type, require_model_package
+from ._base import check_keys
+from .endpoint import AutoScaling, DeploymentPolicy, ServerlessInference, check_endpoint_combination
 
 STAGES = ("dev", "staging", "prod")
 
@@ -118,16 +108,14 @@ class StageServing:
 
     @classmethod
     def _check(cls, values: Mapping[str, Any], owner: str, path: str) -> None:
-        package = values["model_package_arn"]
-        if package is not None and (not isinstance(package, str) or not (
-                VERSIONED_PACKAGE_ARN_RE.match(package) or MODEL_PACKAGE_VERSION_RE.match(package))):
-            raise invalid(owner, f"{path}model_package_arn", package, MODEL_PACKAGE_ALLOWED + ", or null")
+        if values["model_package_arn"] is not None:
+            require_model_package(owner, f"{path}model_package_arn", values["model_package_arn"])
         source = values["model_source_stage"]
         if source is not None and source not in STAGES:
             raise invalid(owner, f"{path}model_source_stage", source, "null | " + " | ".join(STAGES))
         instance_type = values["instance_type"]
-        if instance_type is not None and (not isinstance(instance_type, str) or not INSTANCE_TYPE_RE.match(instance_type)):
-            raise invalid(owner, f"{path}instance_type", instance_type, INSTANCE_TYPE_ALLOWED)
+        if instance_type is not None:
+            require_instance_type(owner, f"{path}instance_type", instance_type)
         count = values["instance_count"]
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise invalid(owner, f"{path}instance_count", count, "an integer >= 1")

@@ -23,32 +23,13 @@ traffic-shift waits and termination wait 0-3600 s; deployment timeout
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from .._validation import invalid
-
-# SageMaker hosting instance types: ml.<family>.<size> (e.g. ml.m5.xlarge, ml.p6-b200.48xlarge).
-INSTANCE_TYPE_RE = re.compile(r"^ml\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$")
-INSTANCE_TYPE_ALLOWED = "a SageMaker instance type like ml.m5.large (ml.<family>.<size>)"
-
-# A model package: its ARN (an unversioned package has no /<version>), or <group>/<version>
-# of this account and region. SageMaker spells group names like this (CreateModelPackageGroup).
-_PACKAGE_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
-MODEL_PACKAGE_ARN_RE = re.compile(
-    rf"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{{12}}:model-package/{_PACKAGE_NAME}(/\d{{1,9}})?$"
-)
-MODEL_PACKAGE_VERSION_RE = re.compile(rf"^{_PACKAGE_NAME}/\d{{1,9}}$")
-VERSIONED_PACKAGE_ARN_RE = re.compile(
-    rf"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{{12}}:model-package/{_PACKAGE_NAME}/\d{{1,9}}$"
-)
-MODEL_PACKAGE_ALLOWED = (
-    "a model package version: arn:<partition>:sagemaker:<region>:<account>:model-package/<group>/<version>, "
-    "or <group>/<version> in the stack's account and region"
-)
+from .._validation import invalid, is_token, require_instance_type, require_int
+from ._base import Settings
 
 TRAFFIC_ROUTING = ("all_at_once", "canary", "linear")
 SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
@@ -73,82 +54,23 @@ def has_instance_storage(instance_type: str) -> bool:
     return bool(_D_FAMILY_RE.match(family)) or family in _LOCAL_STORAGE_FAMILIES or family.startswith(("p6", "p6e"))
 
 
-# ---------------------------------------------------------------- helpers
 def _prop(path: str, name: str) -> str:
     return f"{path}{name}"
 
 
 def _int(owner: str, prop: str, value: Any, minimum: int | None = None, maximum: int | None = None,
          allowed: str | None = None) -> None:
-    ok = isinstance(value, int) and not isinstance(value, bool)
-    ok = ok and (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
-    if not ok:
-        if allowed is None:
-            if minimum is not None and maximum is not None:
-                allowed = f"an integer in [{minimum}, {maximum}]"
-            elif minimum is not None:
-                allowed = f"an integer >= {minimum}"
-            else:
-                allowed = "an integer"
+    """``require_int``, with an ``allowed`` text of its own where the bare range would not say why."""
+    if allowed is None:
+        require_int(owner, prop, value, minimum=minimum, maximum=maximum)
+    elif isinstance(value, bool) or not isinstance(value, int) or not (
+            (minimum is None or value >= minimum) and (maximum is None or value <= maximum)):
         raise invalid(owner, prop, value, allowed)
-
-
-def _bool(owner: str, prop: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise invalid(owner, prop, value, "true | false")
-
-
-class _Settings:
-    """Validation on construction plus ``from_mapping`` for JSON objects (cdk.json, ``-c``)."""
-
-    def __post_init__(self) -> None:
-        type(self)._check({f.name: getattr(self, f.name) for f in dataclasses.fields(self)}, type(self).__name__, "")
-
-    @classmethod
-    def _check(cls, values: Mapping[str, Any], owner: str, path: str) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    @classmethod
-    def keys(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
-
-    @classmethod
-    def from_mapping(cls, data: Any, *, owner: str = "config", path: str = "", base: Any = None) -> Any:
-        """Build from a JSON object, on top of ``base`` (same class) or the defaults; errors name ``path<key>``."""
-        where = path.rstrip(".") or cls.__name__
-        if isinstance(data, cls):
-            return data
-        if not isinstance(data, Mapping):
-            raise invalid(owner, where, data, "a JSON object with keys among " + ", ".join(cls.keys()))
-        check_keys(owner, path, data, cls.keys())
-        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-        values = {f.name: getattr(base, f.name) for f in fields} if base is not None else {}
-        values.update(data)
-        full = {f.name: values.get(f.name, _default(f)) for f in fields}
-        cls._check(full, owner, path)
-        return cls(**full)
-
-
-def _default(field: dataclasses.Field) -> Any:
-    if field.default is not dataclasses.MISSING:
-        return field.default
-    if field.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-        return field.default_factory()  # type: ignore[misc]
-    return None
-
-
-def check_keys(owner: str, path: str, data: Mapping[str, Any], known: tuple[str, ...]) -> None:
-    """Reject keys outside ``known``, suggesting the closest one (a typo must not be ignored silently)."""
-    for key in data:
-        if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise invalid(owner, _prop(path, str(key)), data[key], "keys among " + ", ".join(known) + hint)
 
 
 # ---------------------------------------------------------------- settings
 @dataclasses.dataclass(frozen=True)
-class ServerlessInference(_Settings):
+class ServerlessInference(Settings):
     """A serverless variant (``ServerlessConfig``): memory per worker and concurrent invocations.
 
     SageMaker Serverless Inference does not support data capture, VPC
@@ -175,7 +97,7 @@ class ServerlessInference(_Settings):
 
 
 @dataclasses.dataclass(frozen=True)
-class AutoScaling(_Settings):
+class AutoScaling(Settings):
     """Application Auto Scaling of an instance-based variant's ``DesiredInstanceCount``.
 
     Target tracking on ``SageMakerVariantInvocationsPerInstance`` (invocations
@@ -204,7 +126,7 @@ class AutoScaling(_Settings):
 
 
 @dataclasses.dataclass(frozen=True)
-class DeploymentPolicy(_Settings):
+class DeploymentPolicy(Settings):
     """How an endpoint update shifts traffic (a SageMaker blue/green ``DeploymentConfig``) and when it rolls back.
 
     * ``traffic_routing``: ``all_at_once`` (100 % to the new fleet, then the
@@ -313,8 +235,6 @@ def check_endpoint_combination(
     and its auto scaling is of provisioned concurrency, not instances; a
     serverless variant has no instance type, count or instance-sized canary.
     """
-    from .._validation import is_token
-
     if serverless is not None:
         reason = "SageMaker Serverless Inference does not support it"
         if instance_type is not None:
@@ -338,9 +258,9 @@ def check_endpoint_combination(
                           "null with serverless (no instances to count); use deployment.size_percent")
         return
 
-    if instance_type is None or (not is_token(instance_type) and (
-            not isinstance(instance_type, str) or not INSTANCE_TYPE_RE.match(instance_type))):
-        raise invalid(owner, _prop(path, "instance_type"), instance_type, INSTANCE_TYPE_ALLOWED)
+    if instance_type is None:
+        raise invalid(owner, _prop(path, "instance_type"), instance_type, "an instance type (or serverless)")
+    require_instance_type(owner, _prop(path, "instance_type"), instance_type)
     if not is_token(instance_count):
         _int(owner, _prop(path, "instance_count"), instance_count, 1)
     if volume_kms and not is_token(instance_type) and has_instance_storage(instance_type):
