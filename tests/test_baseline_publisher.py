@@ -6,6 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+import env
 from mlops_cdk import locations
 from tests.harness import ROOT, load_handler
 
@@ -18,7 +19,13 @@ ENV = {
 }
 
 
-handler_module = load_handler(ROOT / "mlops_cdk" / "lambdas" / "baseline_publisher" / "handler.py")
+HANDLER = ROOT / "mlops_cdk" / "lambdas" / "baseline_publisher" / "handler.py"
+handler_module = load_handler(HANDLER)  # publish() and the config loader; its cold-start CONFIG is unused
+CONFIG = handler_module.load_config(ENV)
+
+
+def publish(event, sm, s3):
+    return handler_module.publish(event, CONFIG, sm, s3)
 
 
 def _event(arn, status="Approved", group=GROUP):
@@ -59,7 +66,7 @@ def _read(s3, key):
 def test_approved_version_baselines_are_published_with_a_manifest(aws):
     s3, sm = aws
     arn = _register(s3, sm, "run-1")
-    result = handler_module.handler(_event(arn), env=ENV, sagemaker=sm, s3=s3)
+    result = publish(_event(arn), sm, s3)
     assert result["status"] == "published"
     assert _read(s3, locations.DATA_QUALITY_STATISTICS) == {"run": "run-1", "file": "statistics.json"}
     assert _read(s3, locations.DATA_QUALITY_CONSTRAINTS) == {"run": "run-1", "file": "constraints.json"}
@@ -70,25 +77,26 @@ def test_approved_version_baselines_are_published_with_a_manifest(aws):
 def test_a_later_pending_version_does_not_replace_the_approved_baselines(aws):
     s3, sm = aws
     approved = _register(s3, sm, "run-1")
-    handler_module.handler(_event(approved), env=ENV, sagemaker=sm, s3=s3)
+    publish(_event(approved), sm, s3)
     pending = _register(s3, sm, "run-2", status="PendingManualApproval")
-    assert handler_module.handler(_event(pending, status="PendingManualApproval"), env=ENV, sagemaker=sm,
-                                  s3=s3)["status"] == "skipped"
+    assert publish(_event(pending, status="PendingManualApproval"), sm, s3)["status"] == "skipped"
     # An event claiming approval for a version that is not approved is checked against the registry.
-    assert handler_module.handler(_event(pending), env=ENV, sagemaker=sm, s3=s3)["status"] == "skipped"
+    assert publish(_event(pending), sm, s3)["status"] == "skipped"
     assert _read(s3, locations.DATA_QUALITY_STATISTICS)["run"] == "run-1"
 
 
 def test_baselines_outside_the_platform_bucket_are_refused(aws):
     s3, sm = aws
     arn = _register(s3, sm, "run-1", bucket="someone-elses-bucket")
-    result = handler_module.handler(_event(arn), env=ENV, sagemaker=sm, s3=s3)
+    result = publish(_event(arn), sm, s3)
     assert result["status"] == "partial" and len(result["refused"]) == 3
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=locations.BASELINES).get("Contents", [])]
     assert keys == [locations.BASELINE_MANIFEST]
 
 
 @pytest.mark.parametrize("event", [None, [], {}, {"source": "aws.s3", "detail": {}},
+                                   {**_event("arn:aws:sagemaker:us-east-1:123456789012:model-package/"
+                                             f"{GROUP}/1"), "detail-type": "SageMaker Model State Change"},
                                    _event("not-an-arn"), _event("arn:aws:sagemaker:us-east-1:123456789012:"
                                                                 "model-package/other/1", group="other")])
 def test_malformed_or_foreign_events_make_no_aws_call(event):
@@ -96,9 +104,35 @@ def test_malformed_or_foreign_events_make_no_aws_call(event):
         def __getattr__(self, name):
             raise AssertionError(f"unexpected AWS call {name}")
 
-    assert handler_module.handler(event, env=ENV, sagemaker=Refuse(), s3=Refuse())["status"] == "skipped"
+    assert publish(event, Refuse(), Refuse())["status"] == "skipped"
 
 
-def test_missing_configuration_fails_loudly():
-    with pytest.raises(ValueError, match="DATA_BUCKET"):
-        handler_module.handler(_event("x"), env={**ENV, "DATA_BUCKET": ""})
+def test_a_version_without_baselines_is_recorded_as_partial(aws):
+    s3, sm = aws
+    arn = sm.create_model_package(
+        ModelPackageGroupName=GROUP, ModelApprovalStatus="Approved",
+        InferenceSpecification={"Containers": [{"Image": "img"}], "SupportedContentTypes": ["text/csv"],
+                                "SupportedResponseMIMETypes": ["text/csv"]})["ModelPackageArn"]
+    result = publish(_event(arn), sm, s3)
+    assert result["status"] == "partial" and result["baselines"] == {}
+    assert result["missing"] == [locations.DATA_QUALITY_STATISTICS, locations.DATA_QUALITY_CONSTRAINTS,
+                                 locations.DRIFT_BASELINE]
+    assert _read(s3, locations.BASELINE_MANIFEST)["missing"] == result["missing"]
+
+
+def test_entry_point_uses_the_cold_start_configuration(aws, monkeypatch):
+    s3, sm = aws
+    arn = _register(s3, sm, "run-1")
+    module = load_handler(HANDLER, monkeypatch, ENV, keys=ENV)
+    monkeypatch.setattr(env, "client", {"sagemaker": sm, "s3": s3}.__getitem__)
+    assert module.handler(_event(arn), None)["status"] == "published"
+    assert _read(s3, locations.BASELINE_MANIFEST)["model_package_arn"] == arn
+
+
+def test_missing_configuration_fails_every_invocation(monkeypatch):
+    with pytest.raises(env.ConfigError, match="DATA_BUCKET is empty"):
+        handler_module.load_config({**ENV, "DATA_BUCKET": ""})
+    module = load_handler(HANDLER, monkeypatch, {**ENV, "MANIFEST_KEY": " "}, keys=ENV)
+    for _ in range(2):  # retried, then kept in the dead-letter queue: no approval event is lost
+        with pytest.raises(env.ConfigError, match="MANIFEST_KEY is empty"):
+            module.handler(_event("x"), None)

@@ -1,12 +1,13 @@
-"""The drift checker Lambda end to end in moto: real capture-format JSONL in S3, metrics, report, event."""
+"""The drift checker Lambda end to end in moto: real capture-format JSONL in S3, metrics, report, event.
+
+The function's modules are imported as Lambda imports them: its folder on ``sys.path`` (conftest adds
+the shared modules), ``handler.py`` loaded by path.
+"""
 
 from __future__ import annotations
 
-import ast
 import base64
 import json
-import pathlib
-import subprocess
 import sys
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -16,12 +17,16 @@ import numpy as np
 import pytest
 from moto import mock_aws
 
-from mlops_cdk.lambdas.drift_checker import drift_stats as ds
-from mlops_cdk.lambdas.drift_checker import handler as h
-from mlops_cdk.lambdas.drift_checker.capture_parser import FeatureMappingError
-from mlops_cdk.lambdas.drift_checker.drift_baseline import BaselineError
+import env
+from tests.harness import ROOT, load_handler
 
-LAMBDA_DIR = pathlib.Path(h.__file__).parent
+LAMBDA_DIR = ROOT / "mlops_cdk" / "lambdas" / "drift_checker"
+sys.path.insert(0, str(LAMBDA_DIR))  # as deployed: the function's folder is the import root
+import drift_stats as ds  # noqa: E402
+from capture_parser import FeatureMappingError  # noqa: E402
+from drift_baseline import BaselineError  # noqa: E402
+
+h = load_handler(LAMBDA_DIR / "handler.py")  # check_drift and the config loader (its cold-start CONFIG is unused)
 UTC = timezone.utc
 NOW = datetime(2024, 5, 2, 12, 30, tzinfo=UTC)  # window: [2024-05-01 12:30, 2024-05-02 12:30)
 FEATURES = ["age", "income", "colour"]
@@ -221,11 +226,8 @@ def aws(moto_account):
     env.events_spy = Spy(env.events)
 
     def run(extra_env=None, now=NOW):
-        return h.handler(
-            {"source": "aws.events", "detail-type": "Scheduled Event"}, None, now=now,
-            env={**ENV, "METRIC_NAMESPACE": env.namespace, **(extra_env or {})},
-            s3_client=env.s3_spy, cloudwatch_client=env.cw_spy, events_client=env.events_spy,
-        )
+        config = h.load_config({**ENV, "METRIC_NAMESPACE": env.namespace, **(extra_env or {})})
+        return h.check_drift(config, now=now, s3=env.s3_spy, cloudwatch=env.cw_spy, events=env.events_spy)
 
     def received_events():
         msgs = env.sqs.receive_message(QueueUrl=env.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
@@ -459,37 +461,71 @@ def test_metrics_are_batched_1000_per_call(aws):
     assert result["metrics_published"] == 1008 and result["status"] == "ok"
 
 
-# --------------------------------------------------------------------------- configuration errors
+# --------------------------------------------------------------------------- configuration
 
 
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"CAPTURE_BUCKET": None}, "CAPTURE_BUCKET is required"),
-        ({"MODEL_NAME": ""}, "MODEL_NAME is required"),
-        ({"BASELINE_S3_URI": "bucket/key"}, "BASELINE_S3_URI: invalid value 'bucket/key'"),
-        ({"FEATURE_NAMES": "a,,b"}, "FEATURE_NAMES: empty column name"),
-        ({"FEATURE_NAMES": "a,b,a"}, "FEATURE_NAMES: duplicate"),
-        ({"WINDOW_HOURS": "0"}, "WINDOW_HOURS: invalid value 0"),
+        ({"CAPTURE_BUCKET": None}, "CAPTURE_BUCKET is not set"),
+        ({"CAPTURE_PREFIX": None}, "CAPTURE_PREFIX is not set"),
+        ({"MODEL_NAME": ""}, "MODEL_NAME is empty"),
+        ({"BASELINE_S3_URI": "bucket/key"}, "BASELINE_S3_URI: invalid value 'bucket/key'; allowed: s3://bucket/key"),
+        ({"BASELINE_S3_URI": "s3://bucket/"}, "BASELINE_S3_URI: invalid value 's3://bucket/'"),
+        ({"FEATURE_NAMES": "a,,b"}, "FEATURE_NAMES: invalid value 'a,,b'; allowed: distinct non-empty names"),
+        ({"FEATURE_NAMES": "a,b,a"}, "FEATURE_NAMES: invalid value 'a,b,a'"),
+        ({"WINDOW_HOURS": "0"}, r"WINDOW_HOURS: invalid value '0'; allowed: an integer in \[1, 24\]"),
+        ({"WINDOW_HOURS": "25"}, r"WINDOW_HOURS: invalid value '25'; allowed: an integer in \[1, 24\]"),
         ({"WINDOW_HOURS": "1.5"}, "WINDOW_HOURS: invalid value '1.5'"),
-        ({"THRESHOLD": "-1"}, "THRESHOLD: invalid value -1.0"),
-        ({"WARNING_THRESHOLD": "0.5"}, r"WARNING_THRESHOLD: invalid value 0.5; allowed: a number in \(0, THRESHOLD=0.2\]"),
+        ({"THRESHOLD": "-1"}, "THRESHOLD: invalid value '-1'; allowed: a finite number > 0 and <= 1"),
+        ({"THRESHOLD": "1.5"}, "THRESHOLD: invalid value '1.5'"),
+        ({"THRESHOLD": "nan"}, "THRESHOLD: invalid value 'nan'"),
+        ({"WARNING_THRESHOLD": "0.5"},
+         r"WARNING_THRESHOLD: invalid value 0.5; allowed: a number in \(0, THRESHOLD=0.2\)"),
+        ({"WARNING_THRESHOLD": "0.2"},
+         r"WARNING_THRESHOLD: invalid value 0.2; allowed: a number in \(0, THRESHOLD=0.2\)"),
     ],
 )
 def test_invalid_config_raises(override, message):
-    env = {**ENV, **override}
-    env = {k: v for k, v in env.items() if v is not None}
-    with pytest.raises(h.ConfigError, match=message):
-        h.Config.from_env(env)
+    environ = {k: v for k, v in {**ENV, **override}.items() if v is not None}
+    with pytest.raises(env.ConfigError, match=message):
+        h.load_config(environ)
+
+
+def test_every_configuration_problem_is_reported_at_once():
+    with pytest.raises(env.ConfigError) as caught:
+        h.load_config({**ENV, "ENDPOINT_NAME": "", "WINDOW_HOURS": "48", "THRESHOLD": "x"})
+    assert all(name in str(caught.value) for name in ("ENDPOINT_NAME", "WINDOW_HOURS", "THRESHOLD"))
 
 
 def test_config_defaults():
-    config = h.Config.from_env({**ENV, "CAPTURE_PREFIX": "/monitoring/data-capture/", "REPORT_PREFIX": ""})
+    config = h.load_config({**ENV, "CAPTURE_PREFIX": "/monitoring/data-capture/", "REPORT_PREFIX": ""})
     assert (config.window_hours, config.threshold, config.warning_threshold) == (24, 0.2, 0.1)
     assert (config.metric_namespace, config.event_bus_name, config.event_source) == (
         "MLOps/ModelMonitoring", "default", "mlops-cdk.drift-checker")
     assert config.capture_prefix == "monitoring/data-capture" and config.report_prefix == ""
     assert (config.baseline_bucket, config.baseline_key) == (CAPTURE_BUCKET, BASELINE_KEY)
+    assert config.feature_names == tuple(FEATURES)
+
+
+def test_the_window_end_must_be_timezone_aware(aws):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        aws.run(now=NOW.replace(tzinfo=None))
+
+
+def test_entry_point_checks_the_last_window_with_the_cold_start_config(aws, monkeypatch, capsys):
+    now = datetime.now(UTC)
+    rows = make_rows(60)
+    put_capture(aws.s3, now - timedelta(minutes=30), [capture_line([r], now - timedelta(minutes=30)) for r in rows])
+    module = load_handler(LAMBDA_DIR / "handler.py", monkeypatch, {**ENV, "METRIC_NAMESPACE": aws.namespace,
+                                                                   "WINDOW_HOURS": "1"})
+    monkeypatch.setattr(env, "client", {"s3": aws.s3, "cloudwatch": aws.cloudwatch, "events": aws.events}.__getitem__)
+    capsys.readouterr()
+    result = module.handler({"source": "aws.events", "detail-type": "Scheduled Event"}, None)
+    assert result["records_analyzed"] == 60 and result["window"]["hours"] == 1
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]  # one JSON line per run (json_log)
+    assert line["logger"] == "mlops_cdk.drift_checker" and line["status"] == result["status"]
+    assert line["records_analyzed"] == 60 and line["report_uri"] == result["report_uri"]
 
 
 def test_missing_baseline_raises(aws):
@@ -513,26 +549,3 @@ def test_extra_columns_without_baseline_are_parsed_but_not_monitored(aws):
     put_capture(aws.s3, when, [capture_line([[*r, "x"]], when) for r in make_rows(10)])
     result = aws.run({"FEATURE_NAMES": "age,income,colour,customer_id"})
     assert result["records_analyzed"] == 10 and set(result["features"]) == set(FEATURES)
-
-
-# --------------------------------------------------------------------------- Lambda packaging
-
-
-def test_lambda_folder_imports_standalone_with_only_stdlib_and_boto3():
-    allowed = set(sys.stdlib_module_names) | {"boto3", "botocore", "drift_stats", "drift_baseline", "capture_parser"}
-    for path in LAMBDA_DIR.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                mods = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                mods = [node.module]
-            else:
-                continue
-            for mod in mods:
-                assert mod.split(".")[0] in allowed, f"{path.name} imports {mod}: Lambda has boto3 and the stdlib only"
-    # As Lambda loads it: the folder is the root, the handler a top-level module.
-    out = subprocess.run(
-        [sys.executable, "-I", "-B", "-c", "import sys; sys.path.insert(0, '.'); import handler; print(handler.handler.__name__)"],
-        cwd=LAMBDA_DIR, capture_output=True, text=True, check=True,
-    )
-    assert out.stdout.strip() == "handler"

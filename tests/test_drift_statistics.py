@@ -1,8 +1,12 @@
-"""The drift checker's pure-Python statistics against independent numpy/scipy computations."""
+"""The drift checker's pure-Python statistics against independent numpy/scipy computations.
+
+The modules are imported as Lambda imports them: the function's folder on ``sys.path``.
+"""
 
 from __future__ import annotations
 
 import math
+import sys
 import tracemalloc
 
 import numpy as np
@@ -12,8 +16,11 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlops_cdk.lambdas.drift_checker import drift_stats as ds
-from mlops_cdk.lambdas.drift_checker.drift_baseline import BaselineError, load_baseline
+from tests.harness import ROOT
+
+sys.path.insert(0, str(ROOT / "mlops_cdk" / "lambdas" / "drift_checker"))  # as deployed: the folder is the root
+import drift_stats as ds  # noqa: E402
+from drift_baseline import BaselineError, load_baseline  # noqa: E402
 
 EPS = ds.PSI_EPSILON
 N = 10_000

@@ -1,5 +1,8 @@
 """The metric-gated approval Lambda, in-process against moto (SageMaker registry, S3, SNS -> SQS).
 
+The handler is loaded by path with its folder on ``sys.path``, as Lambda loads it
+(``approval_metrics`` sits next to it; conftest adds the shared modules).
+
 moto 5.2.5 implements what the handler calls: create/describe/update_model_package
 (ModelMetrics is stored and returned as given), S3 get_object and SNS publish
 with delivery to an SQS subscription, which is how the tests read notifications
@@ -14,6 +17,7 @@ import itertools
 import json
 import math
 import pathlib
+import sys
 
 import boto3
 import pytest
@@ -22,9 +26,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+import env
 from tests import harness
 
 HANDLER_PATH = pathlib.Path(__file__).resolve().parents[1] / "mlops_cdk" / "lambdas" / "model_approval" / "handler.py"
+sys.path.insert(0, str(HANDLER_PATH.parent))  # as deployed: the function's folder is the import root
 ENV_KEYS = ("METRIC_PATH", "THRESHOLD", "COMPARISON", "TOPIC_ARN", "MODEL_PACKAGE_GROUP")
 GROUP = "fraud-models"
 BUCKET = "metrics-bucket"
@@ -38,7 +44,7 @@ def load_handler(monkeypatch=None, env: dict[str, str] | None = None):
     return harness.load_handler(HANDLER_PATH, monkeypatch, env, keys=ENV_KEYS)
 
 
-H = load_handler()  # pure functions and the config loader; the cold-start CONFIG of this copy is unused
+H = load_handler()  # the gate and the config loader; the cold-start CONFIG of this copy is unused
 
 
 def report(accuracy=0.93, **overrides):
@@ -400,7 +406,8 @@ def test_malformed_events_are_dropped_without_any_aws_call(bad_event):
 
 
 def test_lambda_entry_point_drops_malformed_events_before_creating_clients(monkeypatch):
-    module = load_handler(monkeypatch, {})
+    module = load_handler(monkeypatch, {"METRIC_PATH": "a.b", "THRESHOLD": "0.5", "TOPIC_ARN": "t",
+                                        "COMPARISON": "GreaterThanOrEqualToThreshold", "MODEL_PACKAGE_GROUP": GROUP})
     monkeypatch.setattr(module, "default_clients", exploding_clients)
     for bad in (None, [], {}, {"source": "aws.sagemaker"}):
         assert module.handler(bad, None)["decision"] == "invalid_event"
@@ -427,7 +434,6 @@ def test_less_than_or_equal_gates_a_loss_metric(aws):
 def test_config_from_environment_is_parsed():
     config = H.load_config({"METRIC_PATH": " m.a ", "THRESHOLD": "0.9", "COMPARISON": "LessThanOrEqualToThreshold",
                             "TOPIC_ARN": "arn:aws-cn:sns:cn-north-1:123456789012:alerts", "MODEL_PACKAGE_GROUP": "g-1"})
-    assert config.valid
     assert (config.metric_path, config.threshold, config.comparison, config.model_package_group) == (
         "m.a", 0.9, "LessThanOrEqualToThreshold", "g-1")
 
@@ -444,36 +450,39 @@ def test_config_from_environment_is_parsed():
         ({"METRIC_PATH": "binary_classification_metrics..accuracy"}, "METRIC_PATH"),
         ({"METRIC_PATH": "$.metrics.accuracy"}, "METRIC_PATH"),
         ({"MODEL_PACKAGE_GROUP": None}, "MODEL_PACKAGE_GROUP"),
-        ({"MODEL_PACKAGE_GROUP": "bad_name!"}, "MODEL_PACKAGE_GROUP"),
+        ({"TOPIC_ARN": " "}, "TOPIC_ARN"),
     ],
 )
-def test_invalid_config_notifies_on_every_event_and_never_approves(aws, monkeypatch, capsys, overrides, named):
+def test_invalid_config_fails_every_invocation_and_never_approves(aws, monkeypatch, capsys, overrides, named):
     module = load_handler(monkeypatch, aws.env(**overrides))  # cold start with the broken environment
-    module._CLIENTS = module.Clients(aws.sm, aws.s3, aws.sns)  # warm clients (creation is tested elsewhere)
-    assert not module.CONFIG.valid
-    assert any(error.startswith(named) for error in module.CONFIG.errors)
+    monkeypatch.setattr(module, "default_clients", exploding_clients)
     cold_start_log = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert any(entry["level"] == "ERROR" and entry.get("config_errors") for entry in cold_start_log)
+    assert [entry["level"] for entry in cold_start_log] == ["ERROR"] and named in cold_start_log[0]["error"]
     arn = aws.register(report(accuracy=0.99))
-    for _ in range(2):
-        result = module.handler(event(arn), None)
-        assert result["decision"] == "manual_review" and result["reason"] == "invalid_config"
+    for _ in range(2):  # every delivery fails: Lambda retries, then the event waits in the dead-letter queue
+        with pytest.raises(env.ConfigError, match=named):
+            module.handler(event(arn), None)
     assert aws.status(arn) == "PendingManualApproval"
-    messages = aws.messages()
-    assert len(messages) == 2 and all("misconfigured" in m["Message"] and named in m["Message"] for m in messages)
+    assert aws.messages() == []
 
 
-def test_invalid_topic_fails_the_invocation_and_never_approves(aws):
-    arn = aws.register(report(accuracy=0.99))
-    config = aws.config(TOPIC_ARN="not-an-arn", THRESHOLD="x")
-    with pytest.raises(RuntimeError, match="cannot notify"):
-        H.handle(event(arn), config=config, clients=aws.clients)
+def test_every_configuration_problem_is_reported_at_once():
+    with pytest.raises(env.ConfigError) as caught:
+        H.load_config({"THRESHOLD": "high", "COMPARISON": "Above", "TOPIC_ARN": "t"})
+    assert all(name in str(caught.value) for name in ("METRIC_PATH", "THRESHOLD", "COMPARISON", "MODEL_PACKAGE_GROUP"))
+
+
+def test_an_unusable_topic_fails_the_invocation_and_never_approves(aws):
+    arn = aws.register(report(accuracy=0.5))
+    with pytest.raises(ClientError):
+        H.handle(event(arn), config=aws.config(TOPIC_ARN="not-an-arn"), clients=aws.clients)
     assert aws.status(arn) == "PendingManualApproval"
 
 
 def test_cold_start_config_and_entry_point_end_to_end(aws, monkeypatch, capsys):
     module = load_handler(monkeypatch, aws.env(THRESHOLD="0.9"))
-    assert module.CONFIG.valid and module.CONFIG.threshold == 0.9
+    monkeypatch.setattr(module, "default_clients", lambda: aws.clients)
+    assert module.CONFIG.error is None and module.CONFIG.get().threshold == 0.9
     good, bad = aws.register(report(accuracy=0.95)), aws.register(report(accuracy=0.89))
     assert module.handler(event(good), None)["decision"] == "approved"
     assert module.handler(event(bad), None)["decision"] == "manual_review"
@@ -483,6 +492,13 @@ def test_cold_start_config_and_entry_point_end_to_end(aws, monkeypatch, capsys):
     decisions = [(e["decision"], e["reason"]) for e in entries if "decision" in e]
     assert decisions == [("approved", "threshold_met"), ("manual_review", "threshold_not_met")]
     assert all(e["model_package_arn"] in (good, bad) for e in entries if "decision" in e)
+
+
+def test_default_clients_come_from_the_shared_environment(monkeypatch):
+    made = []
+    monkeypatch.setattr(env, "client", lambda service: made.append(service) or service)
+    assert H.default_clients() == H.Clients(sagemaker="sagemaker", s3="s3", sns="sns")
+    assert made == ["sagemaker", "s3", "sns"]
 
 
 def test_log_lines_stay_json_for_nan_values(aws, capsys):

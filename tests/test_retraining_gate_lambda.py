@@ -20,6 +20,10 @@ What moto 5.2.5 implements, and the narrow workarounds used where it does not:
 * ``list_pipeline_execution_steps`` is not implemented (raises
   NotImplementedError): the notifier tests wrap the moto client and answer
   that call (and the failure reason) themselves.
+
+Handlers are loaded by path with their folder on ``sys.path``, as Lambda loads
+them (``retraining_events`` sits next to the gate; conftest adds the shared
+modules). AWS clients reach the entry points through ``env.client``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import json
 import pathlib
 import re
+import sys
 import warnings
 from datetime import datetime, timedelta, timezone
 
@@ -36,6 +41,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+import env
 from tests import harness
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
@@ -43,6 +49,7 @@ from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 GATE_PATH = ROOT / "mlops_cdk" / "lambdas" / "retraining_gate" / "handler.py"
 NOTIFIER_PATH = ROOT / "mlops_cdk" / "lambdas" / "pipeline_notifier" / "handler.py"
+sys.path.insert(0, str(GATE_PATH.parent))  # as deployed: the function's folder is the import root
 REGION = "us-east-1"
 PIPELINE = "fraud-training"  # lower case: moto (like SageMaker) lower-cases names in ARNs
 BUCKET = "mlops-fraud-detection-dev-123456789012-us-east-1"
@@ -58,7 +65,7 @@ def load_module(path: pathlib.Path, monkeypatch=None, env: dict[str, str] | None
     return harness.load_handler(path, monkeypatch, env, keys)
 
 
-H = load_module(GATE_PATH)  # pure functions and the config loader (its cold-start config is unused)
+H = load_module(GATE_PATH)  # the gate and the config loader (its cold-start config is unused)
 N = load_module(NOTIFIER_PATH)
 GATE_ENV_KEYS = ("PIPELINE_NAME", "PIPELINE_PARAMETERS", "COOLDOWN_MINUTES", "ALARM_REASONS", "DEFAULT_ALARM_REASON",
                  "DRIFT_EVENT_SOURCE", "START_PARAMETERS", "NEW_DATA_BUCKET", "NEW_DATA_PREFIX", "NEW_DATA_SUFFIX",
@@ -412,36 +419,50 @@ def test_the_parameters_sent_are_declared_by_the_pipeline(aws, definition):
 
 
 @pytest.mark.parametrize(("overrides", "named"), [
-    ({"PIPELINE_NAME": None}, "PIPELINE_NAME"),
-    ({"PIPELINE_NAME": "no_underscores"}, "PIPELINE_NAME"),
+    ({"PIPELINE_NAME": None}, "PIPELINE_NAME is not set"),
+    ({"PIPELINE_NAME": " "}, "PIPELINE_NAME is empty"),
     ({"PIPELINE_PARAMETERS": None}, "PIPELINE_PARAMETERS"),
-    ({"PIPELINE_PARAMETERS": "InputData,TrainingRounds"}, "'Reason'"),
-    ({"PIPELINE_PARAMETERS": "Reason,Reason"}, "duplicate"),
+    ({"PIPELINE_PARAMETERS": "InputData,TrainingRounds"}, "does not declare ['Reason']"),
+    ({"PIPELINE_PARAMETERS": "Reason,Reason"}, "distinct"),
+    ({"PIPELINE_PARAMETERS": "Reason,,InputData"}, "distinct non-empty"),
     ({"COOLDOWN_MINUTES": None}, "COOLDOWN_MINUTES"),
     ({"COOLDOWN_MINUTES": "0"}, "COOLDOWN_MINUTES"),
     ({"COOLDOWN_MINUTES": "-5"}, "COOLDOWN_MINUTES"),
     ({"COOLDOWN_MINUTES": "1.5"}, "COOLDOWN_MINUTES"),
+    ({"COOLDOWN_MINUTES": "43201"}, "COOLDOWN_MINUTES: invalid value '43201'; allowed: an integer in [1, 43200]"),
     ({"DEFAULT_ALARM_REASON": "Vibes"}, "DEFAULT_ALARM_REASON"),
     ({"ALARM_REASONS": json.dumps([[ACCURACY_ALARM, "Vibes"]])}, "ALARM_REASONS"),
     ({"ALARM_REASONS": "{not json"}, "ALARM_REASONS"),
+    ({"ALARM_REASONS": json.dumps({ACCURACY_ALARM: "DataDrift"})}, "ALARM_REASONS"),
     ({"START_PARAMETERS": json.dumps({"TrainingData": "s3://x/"})}, "TrainingData"),
     ({"START_PARAMETERS": json.dumps({"Reason": "Manual"})}, "START_PARAMETERS"),
     ({"START_PARAMETERS": json.dumps({"TrainingRounds": 5})}, "START_PARAMETERS"),
 ])
 def test_invalid_configuration_is_rejected_naming_the_variable(overrides, named):
-    with pytest.raises(H.ConfigError, match=re.escape(named)):
+    with pytest.raises(env.ConfigError, match=re.escape(named)):
         H.load_config(gate_env(**overrides))
 
 
 def test_every_configuration_problem_is_reported_at_once():
-    with pytest.raises(H.ConfigError) as err:
+    with pytest.raises(env.ConfigError) as err:
         H.load_config(gate_env(PIPELINE_NAME=None, COOLDOWN_MINUTES="0", DEFAULT_ALARM_REASON="Vibes"))
     assert all(name in str(err.value) for name in ("PIPELINE_NAME", "COOLDOWN_MINUTES", "DEFAULT_ALARM_REASON"))
 
 
 # ------------------------------------------------------------ entry point
+def test_the_configuration_is_read_with_its_defaults():
+    config = H.load_config({"PIPELINE_NAME": PIPELINE, "PIPELINE_PARAMETERS": "Reason", "COOLDOWN_MINUTES": "30"})
+    assert (config.pipeline_name, config.declared_parameters, config.cooldown) == (PIPELINE, ("Reason",),
+                                                                                   timedelta(minutes=30))
+    assert config.triggers == H.Triggers(alarm_reasons={}, default_alarm_reason="DataDrift",
+                                         drift_event_source="mlops-cdk.drift-checker", new_data_bucket=None,
+                                         new_data_prefix="", new_data_suffix=None)
+    assert (config.start_parameters, config.metric_namespace) == ({}, None)
+
+
 def test_cold_start_and_entry_point_end_to_end(aws, monkeypatch, capsys):
     module = load_module(GATE_PATH, monkeypatch, gate_env(), GATE_ENV_KEYS)
+    monkeypatch.setattr(env, "client", {"sagemaker": aws}.__getitem__)
     result = module.handler(drift_event(), None)
     assert result["decision"] == "started"
     assert len(executions(aws)) == 1
@@ -453,10 +474,12 @@ def test_cold_start_and_entry_point_end_to_end(aws, monkeypatch, capsys):
 def test_an_invalid_configuration_fails_every_invocation_so_events_reach_the_dead_letter_queue(
         aws, monkeypatch, capsys):
     module = load_module(GATE_PATH, monkeypatch, gate_env(COOLDOWN_MINUTES="0"), GATE_ENV_KEYS)
+    monkeypatch.setattr(env, "client", {"sagemaker": aws}.__getitem__)
     cold_start = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert cold_start[0]["level"] == "ERROR" and "COOLDOWN_MINUTES" in cold_start[0]["error"]
-    with pytest.raises(module.ConfigError, match="COOLDOWN_MINUTES"):
-        module.handler(drift_event(), None)
+    for _ in range(2):
+        with pytest.raises(env.ConfigError, match="COOLDOWN_MINUTES"):
+            module.handler(drift_event(), None)
     assert executions(aws) == []
 
 
@@ -488,12 +511,6 @@ def test_aws_errors_are_logged_and_raised_for_retry(aws, capsys):
     assert line["event_id"] == drift_event()["id"] and line["reason"] == "DataDrift"
 
 
-def test_reasons_are_the_constructs_reasons():
-    from mlops_cdk.constructs.retraining import REASONS
-
-    assert H.REASONS == REASONS
-
-
 # ---------------------------------------------------------------- property
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
@@ -511,10 +528,10 @@ NEAR_MISS = st.fixed_dictionaries(
 @given(event=JSON | NEAR_MISS)
 def test_property_classify_either_understands_an_event_or_rejects_it(event):
     try:
-        trigger = H.classify(event, CONFIG)
+        trigger = H.classify(event, CONFIG.triggers)
     except H.InvalidEvent:
         return
-    assert trigger.reason in H.REASONS
+    assert trigger.reason in ("DataDrift", "ModelQualityDrop", "NewData")
     assert isinstance(trigger.event_id, str) and trigger.event_id.strip()
     assert "\n" not in trigger.summary
 
@@ -664,8 +681,11 @@ def test_a_failed_publish_is_raised_for_retry(aws, failed_run):
 def test_notifier_entry_point_and_config(aws, failed_run, monkeypatch):
     inbox = Inbox()
     module = load_module(NOTIFIER_PATH, monkeypatch, {"TOPIC_ARN": inbox.topic_arn}, NOTIFIER_ENV_KEYS)
-    monkeypatch.setattr(module, "_CLIENTS", module.Clients(WithSteps(aws, FAILED_STEPS), inbox.sns))
+    monkeypatch.setattr(env, "client", {"sagemaker": WithSteps(aws, FAILED_STEPS), "sns": inbox.sns}.__getitem__)
+    assert module.CONFIG.get() == module.Config(topic_arn=inbox.topic_arn, pipeline_arn=None)
     assert module.handler(status_event(failed_run), None)["decision"] == "notified"
-    broken = load_module(NOTIFIER_PATH, monkeypatch, {"TOPIC_ARN": "not-an-arn"}, NOTIFIER_ENV_KEYS)
-    with pytest.raises(broken.ConfigError, match="TOPIC_ARN"):
-        broken.handler(status_event(failed_run), None)
+    broken = load_module(NOTIFIER_PATH, monkeypatch, {"TOPIC_ARN": " "}, NOTIFIER_ENV_KEYS)
+    for _ in range(2):
+        with pytest.raises(env.ConfigError, match="TOPIC_ARN is empty"):
+            broken.handler(status_event(failed_run), None)
+    assert len(inbox.messages()) == 1

@@ -1,6 +1,7 @@
 """The library's own feature-drift checker, deployed as a Lambda function (see ``handler``).
 
-The modules are pure Python (standard library; ``handler`` adds boto3) and
-import each other relatively when used as this package, or as top-level
-modules when this folder is the Lambda deployment root.
+Lambda loads ``handler.py`` as a top-level module with this folder (plus the
+shared modules ``PlatformFunction`` copies in) as the deployment root, so the
+modules import each other as top-level modules, never through this package:
+this file only makes setuptools ship the folder in the wheel.
 """

@@ -46,14 +46,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-try:  # package import (tests, the library)
-    from .drift_baseline import Baseline, CategoricalBaseline
-    from .drift_stats import CategoricalHistogram, EmptyHistogramError, FeatureDrift, NumericHistogram
-    from .drift_stats import categorical_drift, numeric_drift
-except ImportError:  # Lambda: this folder is the deployment root
-    from drift_baseline import Baseline, CategoricalBaseline
-    from drift_stats import CategoricalHistogram, EmptyHistogramError, FeatureDrift, NumericHistogram
-    from drift_stats import categorical_drift, numeric_drift
+from drift_baseline import Baseline, CategoricalBaseline  # this folder is the deployment root
+from drift_stats import CategoricalHistogram, EmptyHistogramError, FeatureDrift, NumericHistogram
+from drift_stats import categorical_drift, numeric_drift
 
 MALFORMED_REASONS = (
     "invalid_json",  # the capture line is not a JSON object

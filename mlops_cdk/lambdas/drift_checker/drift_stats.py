@@ -14,8 +14,8 @@ are ``None`` in the baseline JSON and stand for -inf and +inf. Bin ``i``
 interior edge falls in the bin to the *right* of that edge. Every finite value
 (and -inf) lands in exactly one bin; +inf lands in the last bin.
 
-PSI (course 11.5)
------------------
+PSI
+---
 ``PSI = sum_i (c_i - b_i) * ln(c_i / b_i)`` over the bins, ``c_i`` the
 current proportion and ``b_i`` the baseline proportion. An empty bin (a
 proportion of exactly 0, on either side) is replaced by ``PSI_EPSILON`` (1e-4)

@@ -15,7 +15,7 @@ Triggered by an EventBridge schedule. Each run:
    ``capture_parser.CaptureAnalyzer``: memory stays flat whatever the volume;
 4. computes per-feature PSI (and chi-square for categorical features) against
    the baseline (``drift_stats``);
-5. publishes CloudWatch metrics to ``METRIC_NAMESPACE``:
+5. publishes CloudWatch metrics to ``METRIC_NAMESPACE`` (names from ``contract``):
    ``FeatureDrift`` (dimensions Endpoint, Feature; value PSI; one per feature),
    ``MaxFeatureDrift`` (Endpoint; the largest PSI), ``RecordsAnalyzed`` and
    ``MalformedRecords`` (Endpoint; Count), in batches of <= 1000 per call;
@@ -32,8 +32,9 @@ published, no report and no event are written; the run logs a warning and
 returns ``{"status": "empty", ...}`` (alarm on missing ``RecordsAnalyzed`` data
 to catch a silent endpoint).
 
-Errors: missing/invalid configuration (``ConfigError``), a missing or invalid
-baseline (``drift_baseline.BaselineError``), a FEATURE_NAMES/baseline mismatch
+Errors: a missing or unparseable setting (``env.ConfigError``, read once at
+cold start and raised on every invocation), a missing or invalid baseline
+(``drift_baseline.BaselineError``), a FEATURE_NAMES/baseline mismatch
 (``capture_parser.FeatureMappingError``, all ``ValueError``) and AWS errors
 are raised: the invocation fails and, after Lambda's retries, lands in the
 function's dead-letter queue. Malformed capture lines are never fatal.
@@ -44,53 +45,40 @@ Required: ``CAPTURE_BUCKET``, ``CAPTURE_PREFIX`` (may be empty), ``ENDPOINT_NAME
 ``BASELINE_S3_URI`` (s3://bucket/key), ``FEATURE_NAMES`` (comma-separated, the
 CSV column order of the captured input), ``REPORT_BUCKET``, ``REPORT_PREFIX``
 (may be empty), ``MODEL_NAME``.
-Optional: ``WINDOW_HOURS`` (24; 1..744), ``THRESHOLD`` (PSI, 0.2),
-``WARNING_THRESHOLD`` (0.1; <= THRESHOLD), ``METRIC_NAMESPACE``
-("MLOps/ModelMonitoring"), ``EVENT_BUS_NAME`` ("default"), ``EVENT_SOURCE``
-("mlops-cdk.drift-checker").
+Optional: ``WINDOW_HOURS`` (24; 1..``contract.MAX_DRIFT_WINDOW_HOURS``),
+``THRESHOLD`` (PSI, 0.2; at most ``contract.MAX_DRIFT_THRESHOLD``),
+``WARNING_THRESHOLD`` (0.1; 0 < WARNING_THRESHOLD < THRESHOLD),
+``METRIC_NAMESPACE`` (``contract.MONITORING_NAMESPACE``), ``EVENT_BUS_NAME``
+("default"), ``EVENT_SOURCE`` (``contract.DRIFT_EVENT_SOURCE``).
+
+The modules of this folder and the shared ones (``contract``, ``env``,
+``json_log``, copied here by ``PlatformFunction``) are imported as top-level
+modules: this folder is the deployment root.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
-try:  # package import (tests, the library)
-    from .capture_parser import CaptureAnalyzer
-    from .drift_baseline import BaselineError, load_baseline
-except ImportError:  # Lambda: this folder is the deployment root
-    from capture_parser import CaptureAnalyzer
-    from drift_baseline import BaselineError, load_baseline
+import contract
+import env
+from capture_parser import CaptureAnalyzer
+from drift_baseline import BaselineError, load_baseline
+from json_log import json_logger
 
-LOG = logging.getLogger(__name__)
-LOG.setLevel(logging.INFO)
-
-# Public names: alarms, dashboards and EventBridge rules depend on them
-# (mirrored in mlops_cdk.monitoring_metrics; a test keeps both in step).
-DEFAULT_NAMESPACE = "MLOps/ModelMonitoring"
-METRIC_FEATURE_DRIFT = "FeatureDrift"
-METRIC_MAX_FEATURE_DRIFT = "MaxFeatureDrift"
-METRIC_RECORDS_ANALYZED = "RecordsAnalyzed"
-METRIC_MALFORMED_RECORDS = "MalformedRecords"
-DIMENSION_ENDPOINT = "Endpoint"
-DIMENSION_FEATURE = "Feature"
-EVENT_DETAIL_TYPE = "Feature Drift Detected"
-DEFAULT_EVENT_SOURCE = "mlops-cdk.drift-checker"
 REPORT_VERSION = 1
 MAX_METRICS_PER_CALL = 1000
 _STREAM_CHUNK_BYTES = 64 * 1024
+DRIFT, WARNING, OK = contract.DRIFT_EVENT_STATUS, "warning", "ok"  # a run's (and each feature's) status
 
-
-class ConfigError(ValueError):
-    """The function's environment is missing a setting or has an invalid one."""
+LOGGER, log = json_logger("mlops_cdk.drift_checker")
 
 
 @dataclass(frozen=True)
@@ -107,101 +95,61 @@ class Config:
     window_hours: int = 24
     threshold: float = 0.2
     warning_threshold: float = 0.1
-    metric_namespace: str = DEFAULT_NAMESPACE
+    metric_namespace: str = contract.MONITORING_NAMESPACE
     event_bus_name: str = "default"
-    event_source: str = DEFAULT_EVENT_SOURCE
+    event_source: str = contract.DRIFT_EVENT_SOURCE
 
     @property
     def baseline_uri(self) -> str:
         return f"s3://{self.baseline_bucket}/{self.baseline_key}"
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Config:
-        def required(name: str, *, allow_empty: bool = False) -> str:
-            if name not in env or (not allow_empty and not env[name].strip()):
-                raise ConfigError(f"environment variable {name} is required" + ("" if allow_empty else " (non-empty)"))
-            return env[name].strip()
 
-        def number(name: str, default: float, kind: type) -> Any:
-            raw = env.get(name, "").strip()
-            if not raw:
-                return default
-            try:
-                return kind(raw)
-            except ValueError:
-                allowed = "an integer" if kind is int else "a number"
-                raise ConfigError(f"environment variable {name}: invalid value {raw!r}; allowed: {allowed}") from None
-
-        baseline_uri = required("BASELINE_S3_URI")
-        bucket, _, key = baseline_uri.removeprefix("s3://").partition("/")
-        if not baseline_uri.startswith("s3://") or not bucket or not key:
-            raise ConfigError(
-                f"environment variable BASELINE_S3_URI: invalid value {baseline_uri!r}; allowed: s3://bucket/key"
-            )
-        features = tuple(f.strip() for f in required("FEATURE_NAMES").split(","))
-        if any(not f for f in features):
-            raise ConfigError(f"environment variable FEATURE_NAMES: empty column name in {env['FEATURE_NAMES']!r}")
-        if len(set(features)) != len(features):
-            raise ConfigError(f"environment variable FEATURE_NAMES: duplicate column names in {env['FEATURE_NAMES']!r}")
-        window = number("WINDOW_HOURS", 24, int)
-        if not 1 <= window <= 744:
-            raise ConfigError(f"environment variable WINDOW_HOURS: invalid value {window!r}; allowed: 1..744")
-        threshold = number("THRESHOLD", 0.2, float)
-        warning = number("WARNING_THRESHOLD", 0.1, float)
-        if not threshold > 0 or threshold == float("inf"):
-            raise ConfigError(f"environment variable THRESHOLD: invalid value {threshold!r}; allowed: a number > 0")
-        if not 0 < warning <= threshold:
-            raise ConfigError(
-                f"environment variable WARNING_THRESHOLD: invalid value {warning!r}; "
-                f"allowed: a number in (0, THRESHOLD={threshold}]"
-            )
-        return cls(
-            capture_bucket=required("CAPTURE_BUCKET"),
-            capture_prefix=required("CAPTURE_PREFIX", allow_empty=True).strip("/"),
-            endpoint_name=required("ENDPOINT_NAME"),
-            baseline_bucket=bucket,
-            baseline_key=key,
-            feature_names=features,
-            report_bucket=required("REPORT_BUCKET"),
-            report_prefix=required("REPORT_PREFIX", allow_empty=True).strip("/"),
-            model_name=required("MODEL_NAME"),
-            window_hours=window,
+def load_config(environ: Mapping[str, str]) -> Config:
+    """The checker's settings; raises ``env.ConfigError`` listing every missing or unusable one."""
+    def read(settings: env.Settings) -> Config:
+        baseline = settings.match("BASELINE_S3_URI", contract.S3_URI_RE, "s3://bucket/key")
+        threshold = settings.number("THRESHOLD", default=0.2, above=0, maximum=contract.MAX_DRIFT_THRESHOLD)
+        warning = settings.number("WARNING_THRESHOLD", default=0.1, above=0, maximum=contract.MAX_DRIFT_THRESHOLD)
+        if threshold is not None and warning is not None and not warning < threshold:
+            settings.problem(f"WARNING_THRESHOLD: invalid value {warning!r}; "
+                             f"allowed: a number in (0, THRESHOLD={threshold:g})")
+        return Config(
+            capture_bucket=settings.required("CAPTURE_BUCKET"),
+            capture_prefix=(settings.required("CAPTURE_PREFIX", allow_empty=True) or "").strip("/"),
+            endpoint_name=settings.required("ENDPOINT_NAME"),
+            baseline_bucket=baseline.group("bucket") if baseline else None,
+            baseline_key=baseline.group("key") if baseline else None,
+            feature_names=settings.names("FEATURE_NAMES"),
+            report_bucket=settings.required("REPORT_BUCKET"),
+            report_prefix=(settings.required("REPORT_PREFIX", allow_empty=True) or "").strip("/"),
+            model_name=settings.required("MODEL_NAME"),
+            window_hours=settings.integer("WINDOW_HOURS", default=24, minimum=1,
+                                          maximum=contract.MAX_DRIFT_WINDOW_HOURS),
             threshold=threshold,
             warning_threshold=warning,
-            metric_namespace=env.get("METRIC_NAMESPACE", "").strip() or DEFAULT_NAMESPACE,
-            event_bus_name=env.get("EVENT_BUS_NAME", "").strip() or "default",
-            event_source=env.get("EVENT_SOURCE", "").strip() or DEFAULT_EVENT_SOURCE,
+            metric_namespace=settings.optional("METRIC_NAMESPACE", contract.MONITORING_NAMESPACE),
+            event_bus_name=settings.optional("EVENT_BUS_NAME", "default"),
+            event_source=settings.optional("EVENT_SOURCE", contract.DRIFT_EVENT_SOURCE),
         )
+    return env.load(environ, read)
 
 
 # --------------------------------------------------------------------------- entry point
+CONFIG = env.cold_start(load_config, log)
 
 
-def handler(
-    event: Any,
-    context: Any,
-    *,
-    now: datetime | None = None,
-    env: Mapping[str, str] | None = None,
-    s3_client: Any = None,
-    cloudwatch_client: Any = None,
-    events_client: Any = None,
-) -> dict[str, Any]:
-    """Lambda entry point. Keyword arguments exist for tests (fixed time, injected clients)."""
-    config = Config.from_env(os.environ if env is None else env)
-    now = now or datetime.now(timezone.utc)
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return check_drift(
-        config,
-        now=now.astimezone(timezone.utc),
-        s3=s3_client or boto3.client("s3"),
-        cloudwatch=cloudwatch_client or boto3.client("cloudwatch"),
-        events=events_client or boto3.client("events"),
-    )
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    """Lambda entry point (an EventBridge schedule): one check of the last window."""
+    config = CONFIG.get()  # a ConfigError fails the invocation: retried, then kept in the DLQ until fixed
+    return check_drift(config, now=datetime.now(timezone.utc), s3=env.client("s3"),
+                       cloudwatch=env.client("cloudwatch"), events=env.client("events"))
 
 
 def check_drift(config: Config, *, now: datetime, s3: Any, cloudwatch: Any, events: Any) -> dict[str, Any]:
+    """Analyze the window ending at ``now`` (timezone-aware), publish what it found, return the summary."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    now = now.astimezone(timezone.utc)
     baseline = _read_baseline(s3, config)
     analyzer = CaptureAnalyzer(config.feature_names, baseline)
     window_start = now - timedelta(hours=config.window_hours)
@@ -227,11 +175,7 @@ def check_drift(config: Config, *, now: datetime, s3: Any, cloudwatch: Any, even
     counts = {"objects_read": objects, **analyzer.counts()}
     summary: dict[str, Any] = {"endpoint": config.endpoint_name, "model": config.model_name, "window": window, **counts}
     if analyzer.records_analyzed == 0:
-        LOG.warning(
-            "empty window for endpoint %s: %d capture object(s), %d line(s), %d malformed record(s); "
-            "no metrics, report or event published",
-            config.endpoint_name, objects, analyzer.lines_read, analyzer.malformed_records,
-        )
+        log(logging.WARNING, "empty window: no metrics, report or event published", **summary)
         return {"status": "empty", **summary, "metrics_published": 0, "event_emitted": False, "report_uri": None}
 
     drift = analyzer.drift()
@@ -239,7 +183,7 @@ def check_drift(config: Config, *, now: datetime, s3: Any, cloudwatch: Any, even
     max_feature = max(drift, key=lambda n: drift[n].psi)
     max_psi = drift[max_feature].psi
     drifted = [{"feature": n, "psi": d.psi} for n, d in drift.items() if d.psi >= config.threshold]
-    status = "drift" if drifted else ("warning" if "warning" in statuses.values() else "ok")
+    status = DRIFT if drifted else (WARNING if WARNING in statuses.values() else OK)
 
     metrics = _metric_data(config, drift, max_psi, analyzer, now)
     for start in range(0, len(metrics), MAX_METRICS_PER_CALL):
@@ -276,7 +220,7 @@ def check_drift(config: Config, *, now: datetime, s3: Any, cloudwatch: Any, even
         detail = {
             "endpoint": config.endpoint_name,
             "model": config.model_name,
-            "status": "drift",
+            "status": contract.DRIFT_EVENT_STATUS,
             "drifted_features": drifted,
             "max_psi": max_psi,
             "threshold": config.threshold,
@@ -289,7 +233,7 @@ def check_drift(config: Config, *, now: datetime, s3: Any, cloudwatch: Any, even
             Entries=[
                 {
                     "Source": config.event_source,
-                    "DetailType": EVENT_DETAIL_TYPE,
+                    "DetailType": contract.DRIFT_EVENT_DETAIL_TYPE,
                     "Detail": json.dumps(detail),
                     "EventBusName": config.event_bus_name,
                     "Resources": [],
@@ -300,11 +244,9 @@ def check_drift(config: Config, *, now: datetime, s3: Any, cloudwatch: Any, even
             raise RuntimeError(f"EventBridge rejected the drift event: {response.get('Entries')}")
         event_emitted = True
 
-    LOG.info(
-        "endpoint %s: status %s, %d record(s), %d malformed, max PSI %.4f (%s), report %s",
-        config.endpoint_name, status, analyzer.records_analyzed, analyzer.malformed_records,
-        max_psi, max_feature, report_uri,
-    )
+    log(logging.INFO, f"drift check: {status}", status=status, **summary,
+        max_feature_drift={"feature": max_feature, "psi": max_psi}, drifted_features=drifted,
+        report_uri=report_uri, event_emitted=event_emitted)
     return {
         "status": status,
         **summary,
@@ -363,24 +305,26 @@ def iter_capture_keys(s3: Any, config: Config, start: datetime, end: datetime) -
 
 
 def _metric_data(config: Config, drift: dict, max_psi: float, analyzer: CaptureAnalyzer, now: datetime) -> list[dict]:
-    endpoint = {"Name": DIMENSION_ENDPOINT, "Value": config.endpoint_name}
+    endpoint = {"Name": contract.DIMENSION_ENDPOINT, "Value": config.endpoint_name}
 
     def datum(name: str, value: float, unit: str, *extra_dimensions: dict) -> dict:
-        return {"MetricName": name, "Dimensions": [endpoint, *extra_dimensions], "Value": value, "Unit": unit, "Timestamp": now}
+        return {"MetricName": name, "Dimensions": [endpoint, *extra_dimensions], "Value": value, "Unit": unit,
+                "Timestamp": now}
 
-    data = [datum(METRIC_FEATURE_DRIFT, d.psi, "None", {"Name": DIMENSION_FEATURE, "Value": n}) for n, d in drift.items()]
-    data.append(datum(METRIC_MAX_FEATURE_DRIFT, max_psi, "None"))
-    data.append(datum(METRIC_RECORDS_ANALYZED, analyzer.records_analyzed, "Count"))
-    data.append(datum(METRIC_MALFORMED_RECORDS, analyzer.malformed_records, "Count"))
+    data = [datum(contract.METRIC_FEATURE_DRIFT, d.psi, "None", {"Name": contract.DIMENSION_FEATURE, "Value": n})
+            for n, d in drift.items()]
+    data.append(datum(contract.METRIC_MAX_FEATURE_DRIFT, max_psi, "None"))
+    data.append(datum(contract.METRIC_RECORDS_ANALYZED, analyzer.records_analyzed, "Count"))
+    data.append(datum(contract.METRIC_MALFORMED_RECORDS, analyzer.malformed_records, "Count"))
     return data
 
 
 def _status(psi: float, config: Config) -> str:
     if psi >= config.threshold:
-        return "drift"
+        return DRIFT
     if psi >= config.warning_threshold:
-        return "warning"
-    return "ok"
+        return WARNING
+    return OK
 
 
 def _floor_hour(when: datetime) -> datetime:

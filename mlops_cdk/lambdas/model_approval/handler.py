@@ -1,4 +1,4 @@
-"""Metric-gated approval of SageMaker model packages (course 10.9).
+"""Metric-gated approval of SageMaker model packages.
 
 Triggered by EventBridge ("SageMaker Model Package State Change", status
 PendingManualApproval). For the model package named in the event it reads the
@@ -8,7 +8,7 @@ JSON), takes one metric by dotted path and
 
 * approves the package only if the metric is a real, finite number (not a
   bool, not a string such as ``"0.99"``, not NaN/inf) that meets the threshold
-  in the configured direction;
+  in the configured direction (the rule: ``approval_metrics``);
 * otherwise leaves it pending and publishes a manual-review message (the
   reason and every metric found) to the alert topic.
 
@@ -25,19 +25,19 @@ Error policy (what EventBridge/Lambda retry, what they don't):
   are exhausted, it lands in the function's dead-letter queue. A retry is
   safe: the package is described again and only a pending one is evaluated.
 
-Configuration comes from environment variables, validated once at cold start
-(``load_config``): METRIC_PATH, THRESHOLD, COMPARISON
-(GreaterThanOrEqualToThreshold | LessThanOrEqualToThreshold), TOPIC_ARN,
-MODEL_PACKAGE_GROUP. With an invalid configuration every well-formed pending
-event is answered with a notification and nothing is ever approved; if even
-TOPIC_ARN is unusable the invocation fails so the event is kept in the
-dead-letter queue (whose alarm tells a human).
+Configuration: METRIC_PATH, THRESHOLD, COMPARISON (one of
+``contract.COMPARISONS``), TOPIC_ARN, MODEL_PACKAGE_GROUP, read once at cold
+start (``load_config``, through the shared ``env``). A missing or unparseable
+setting fails every invocation with a ``ConfigError``: the event is retried and
+then kept in the dead-letter queue (whose alarm tells a human); nothing is
+approved.
 
 Known limit: SageMaker has no conditional update, so a human who rejects a
 version in the milliseconds between this function's describe and update calls
 would be overridden; the ApprovalDescription records the gate's decision.
 
-Only the standard library and boto3: this file is the whole deployment package.
+Only the standard library, boto3 and the shared modules (``contract``, ``env``,
+``json_log``) that ``PlatformFunction`` copies next to this file.
 """
 
 from __future__ import annotations
@@ -45,40 +45,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
-import operator
-import os
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import boto3
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from json_log import json_logger, json_safe  # shipped next to this file by PlatformFunction
+import contract
+import env
+from approval_metrics import MISSING, extract_metric, flatten_metrics, is_real_number, meets_threshold, symbol
+from json_log import json_logger, json_safe
 
-PENDING = "PendingManualApproval"
-APPROVED = "Approved"
-EVENT_SOURCE = "aws.sagemaker"
-EVENT_DETAIL_TYPE = "SageMaker Model Package State Change"
-DEFAULT_METRIC_PATH = "binary_classification_metrics.accuracy.value"
-
-COMPARISONS: dict[str, tuple[str, Callable[[Any, Any], bool]]] = {
-    "GreaterThanOrEqualToThreshold": (">=", operator.ge),
-    "LessThanOrEqualToThreshold": ("<=", operator.le),
-}
-METRIC_PATH_RE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
-GROUP_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-TOPIC_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
-PACKAGE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/\S{1,2048}$")
-S3_URI_RE = re.compile(r"^s3://([^/]+)/(.+)$")
+APPROVED, _REJECTED, PENDING = contract.APPROVAL_STATUSES
 
 MAX_REPORT_BYTES = 1024 * 1024  # evaluation reports are a few KB
-MAX_LISTED_METRICS = 100
-MAX_LISTED_DEPTH = 20
-MAX_SUBJECT = 99  # SNS: ASCII, no line breaks, fewer than 100 characters
 MAX_APPROVAL_DESCRIPTION = 1024
 
 # Error codes worth a retry: throttling, service-side failures, timeouts.
@@ -90,75 +70,38 @@ TRANSIENT_ERROR_CODES = frozenset({
     "KMS.ThrottlingException", "KMS.KMSInternalException",
 })
 
-# Decisions (the "decision" field of the returned dict).
+# Decisions (the "decision" field of the returned dict and of the log line).
 APPROVE = "approved"
 REVIEW = "manual_review"
 SKIP = "skipped"
 INVALID_EVENT = "invalid_event"
 
-
-# ----------------------------------------------------------------- logging
 LOGGER, log = json_logger("mlops_cdk.model_approval")
 
 
 # ------------------------------------------------------------ configuration
 @dataclasses.dataclass(frozen=True)
 class GateConfig:
-    metric_path: str | None
-    threshold: float | None
-    comparison: str | None
-    topic_arn: str | None
-    model_package_group: str | None
-    errors: tuple[str, ...] = ()
-
-    @property
-    def valid(self) -> bool:
-        return not self.errors
+    metric_path: str
+    threshold: float
+    comparison: str
+    topic_arn: str
+    model_package_group: str
 
 
 def load_config(environ: Mapping[str, str]) -> GateConfig:
-    """Validate the gate's environment; never raises, collects every problem in ``errors``."""
-    errors: list[str] = []
-
-    def read(name: str) -> str | None:
-        value = environ.get(name)
-        if value is None or not value.strip():
-            errors.append(f"{name} is not set")
-            return None
-        return value.strip()
-
-    metric_path = read("METRIC_PATH")
-    if metric_path is not None and not METRIC_PATH_RE.match(metric_path):
-        errors.append(f"METRIC_PATH {metric_path!r} is not a dotted path like {DEFAULT_METRIC_PATH}")
-        metric_path = None
-
-    threshold: float | None = None
-    raw_threshold = read("THRESHOLD")
-    if raw_threshold is not None:
-        try:
-            threshold = float(raw_threshold)
-        except ValueError:
-            threshold = None
-        if threshold is None or not math.isfinite(threshold):
-            errors.append(f"THRESHOLD {raw_threshold!r} is not a finite number")
-            threshold = None
-
-    comparison = read("COMPARISON")
-    if comparison is not None and comparison not in COMPARISONS:
-        errors.append(f"COMPARISON {comparison!r} is not one of {' | '.join(COMPARISONS)}")
-        comparison = None
-
-    topic_arn = read("TOPIC_ARN")
-    if topic_arn is not None and not TOPIC_ARN_RE.match(topic_arn):
-        errors.append(f"TOPIC_ARN {topic_arn!r} is not an SNS topic ARN")
-        topic_arn = None
-
-    group = read("MODEL_PACKAGE_GROUP")
-    if group is not None and not GROUP_NAME_RE.match(group):
-        errors.append(f"MODEL_PACKAGE_GROUP {group!r} is not a model package group name")
-        group = None
-
-    return GateConfig(metric_path, threshold, comparison, topic_arn, group, tuple(errors))
+    """The gate's settings; raises ``env.ConfigError`` listing every missing or unparseable one."""
+    def read(settings: env.Settings) -> GateConfig:
+        path = settings.match("METRIC_PATH", contract.METRIC_PATH_RE,
+                              "a dotted path like binary_classification_metrics.accuracy.value")
+        return GateConfig(
+            metric_path=path.group(0) if path else None,
+            threshold=settings.number("THRESHOLD"),
+            comparison=settings.choice("COMPARISON", contract.COMPARISONS),
+            topic_arn=settings.required("TOPIC_ARN"),
+            model_package_group=settings.required("MODEL_PACKAGE_GROUP"),
+        )
+    return env.load(environ, read)
 
 
 # ---------------------------------------------------------------- clients
@@ -169,20 +112,9 @@ class Clients:
     sns: Any
 
 
-_CLIENTS: Clients | None = None
-
-
 def default_clients() -> Clients:
-    """boto3 clients, created on first use (never for a malformed event) and reused while warm."""
-    global _CLIENTS
-    if _CLIENTS is None:
-        config = BotoConfig(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=20)
-        _CLIENTS = Clients(
-            sagemaker=boto3.client("sagemaker", config=config),
-            s3=boto3.client("s3", config=config),
-            sns=boto3.client("sns", config=config),
-        )
-    return _CLIENTS
+    """The function's boto3 clients (created on first use: never for a malformed event)."""
+    return Clients(sagemaker=env.client("sagemaker"), s3=env.client("s3"), sns=env.client("sns"))
 
 
 def is_transient(error: BaseException) -> bool:
@@ -201,71 +133,21 @@ def _error_text(error: ClientError) -> str:
     return f"{err.get('Code', 'Error')}: {err.get('Message', str(error))}"
 
 
-# ------------------------------------------------------------ pure logic
-_MISSING = object()
-
-
-def is_real_number(value: Any) -> bool:
-    """A JSON number that means a measurement: int or float, not bool, not NaN or +/-inf."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    return isinstance(value, int) or math.isfinite(value)
-
-
-def extract_metric(report: Any, path: str) -> Any:
-    """The value at dotted ``path`` in nested JSON objects, or ``_MISSING``."""
-    node = report
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
-
-
-def meets_threshold(value: Any, threshold: float, comparison: str) -> bool:
-    """True only for a real number on the right side of (or equal to) the threshold."""
-    return is_real_number(value) and COMPARISONS[comparison][1](value, threshold)
-
-
-def flatten_metrics(report: Any, prefix: str = "") -> list[str]:
-    """``path = value`` lines for every leaf of the report, for humans."""
-    lines: list[str] = []
-
-    def walk(node: Any, path: str, depth: int = 0) -> None:
-        if len(lines) > MAX_LISTED_METRICS:
-            return
-        if depth > MAX_LISTED_DEPTH and isinstance(node, (dict, list)) and node:
-            lines.append(f"{path} = ... (nested deeper than {MAX_LISTED_DEPTH} levels)")
-        elif isinstance(node, dict) and node:
-            for key, child in node.items():
-                walk(child, f"{path}.{key}" if path else str(key), depth + 1)
-        elif isinstance(node, list) and node:
-            for index, child in enumerate(node):
-                walk(child, f"{path}[{index}]", depth + 1)
-        else:
-            text = json.dumps(node, default=str)
-            lines.append(f"{path or '(report)'} = {text[:200]}")
-
-    walk(report, prefix)
-    if len(lines) > MAX_LISTED_METRICS:
-        lines = lines[:MAX_LISTED_METRICS] + ["... (more metrics not listed)"]
-    return lines
-
-
+# ------------------------------------------------------------------ events
 def parse_event(event: Any) -> tuple[dict[str, Any] | None, str | None]:
     """The fields the gate needs, or why the event is not one it can act on."""
     if not isinstance(event, dict):
         return None, f"event is a {type(event).__name__}, not a JSON object"
-    if event.get("source") != EVENT_SOURCE:
-        return None, f"source is {event.get('source')!r}, not {EVENT_SOURCE!r}"
-    if event.get("detail-type") != EVENT_DETAIL_TYPE:
-        return None, f"detail-type is {event.get('detail-type')!r}, not {EVENT_DETAIL_TYPE!r}"
+    if event.get("source") != contract.SAGEMAKER_EVENT_SOURCE:
+        return None, f"source is {event.get('source')!r}, not {contract.SAGEMAKER_EVENT_SOURCE!r}"
+    if event.get("detail-type") != contract.MODEL_PACKAGE_STATE_CHANGE:
+        return None, f"detail-type is {event.get('detail-type')!r}, not {contract.MODEL_PACKAGE_STATE_CHANGE!r}"
     detail = event.get("detail")
     if not isinstance(detail, dict):
         return None, "detail is missing or not an object"
     arn = detail.get("ModelPackageArn")
-    if not isinstance(arn, str) or not PACKAGE_ARN_RE.match(arn):
-        return None, f"detail.ModelPackageArn {arn!r} is not a model package ARN"
+    if not isinstance(arn, str) or not contract.MODEL_PACKAGE_ARN_RE.match(arn):
+        return None, f"detail.ModelPackageArn {arn!r} is not a model package version ARN"
     status = detail.get("ModelApprovalStatus")
     if not isinstance(status, str) or not status:
         return None, f"detail.ModelApprovalStatus {status!r} is missing"
@@ -286,7 +168,7 @@ class _Gate:
         self.event_id = event_fields["event_id"]
         self.package: dict[str, Any] = {}
         self.metrics_uri: str | None = None
-        self.report: Any = _MISSING
+        self.report: Any = MISSING
 
     # -- outcomes
     def result(self, decision: str, reason: str, message: str, *, notified: bool = False, **extra: Any) -> dict:
@@ -304,18 +186,14 @@ class _Gate:
         return outcome
 
     def review(self, reason: str, message: str, **extra: Any) -> dict:
-        """Leave the package pending and ask a human (raises if no human can be told)."""
-        topic = self.config.topic_arn
-        if topic is None:
-            log(logging.ERROR, "cannot notify: TOPIC_ARN is invalid; failing so the event is kept in the DLQ",
-                model_package_arn=self.arn, reason=reason, config_errors=list(self.config.errors))
-            raise RuntimeError(f"model approval gate cannot notify ({reason}): {message}")
-        group = self.package.get("ModelPackageGroupName") or self.config.model_package_group or "model"
+        """Leave the package pending and ask a human (raises if no human can be told: retry, then the DLQ)."""
+        group = self.package.get("ModelPackageGroupName") or self.config.model_package_group
         version = self.package.get("ModelPackageVersion")
         subject = f"Model needs manual review: {group}" + (f" v{version}" if version is not None else "")
         body = self._review_body(message)
         try:
-            self.get_clients().sns.publish(TopicArn=topic, Subject=_ascii_subject(subject), Message=body)
+            self.get_clients().sns.publish(TopicArn=self.config.topic_arn, Subject=_ascii_subject(subject),
+                                           Message=body)
         except Exception:
             log(logging.ERROR, "publishing the manual-review notification failed", model_package_arn=self.arn,
                 reason=reason)
@@ -324,9 +202,7 @@ class _Gate:
 
     def _review_body(self, message: str) -> str:
         cfg = self.config
-        gate = "invalid configuration"
-        if cfg.metric_path and cfg.comparison and cfg.threshold is not None:
-            gate = f"{cfg.metric_path} {COMPARISONS[cfg.comparison][0]} {cfg.threshold!r} ({cfg.comparison})"
+        gate = f"{cfg.metric_path} {symbol(cfg.comparison)} {cfg.threshold!r} ({cfg.comparison})"
         lines = [
             "A model package was NOT approved automatically and is still PendingManualApproval.",
             "",
@@ -337,7 +213,7 @@ class _Gate:
             f"Metrics report: {self.metrics_uri or '(none)'}",
             "",
         ]
-        if self.report is _MISSING:
+        if self.report is MISSING:
             lines.append("Metrics found: none (the report could not be read)")
         else:
             lines.append("Metrics found:")
@@ -355,8 +231,6 @@ class _Gate:
         cfg = self.config
         if event_status != PENDING:
             return self.result(SKIP, "event_not_pending", f"event status is {event_status}, not {PENDING}")
-        if not cfg.valid:
-            return self.review("invalid_config", "the approval gate is misconfigured: " + "; ".join(cfg.errors))
         if event_group is not None and event_group != cfg.model_package_group:
             return self.result(SKIP, "other_group", f"package belongs to group {event_group!r}, "
                                                     f"this gate serves {cfg.model_package_group!r}")
@@ -389,25 +263,23 @@ class _Gate:
             return self.review(*problem)
 
         value = extract_metric(self.report, cfg.metric_path)
-        if value is _MISSING:
+        if value is MISSING:
             return self.review("metric_missing", f"the report has no metric at {cfg.metric_path!r}")
-        symbol = COMPARISONS[cfg.comparison][0]
         if not is_real_number(value):
             return self.review("metric_not_a_number",
                                f"{cfg.metric_path} is {json.dumps(json_safe(value), default=str)[:200]} "
                                f"({type(value).__name__}), not a finite number", metric_value=json_safe(value))
         if not meets_threshold(value, cfg.threshold, cfg.comparison):
-            return self.review("threshold_not_met",
-                               f"{cfg.metric_path} = {value!r} does not meet {symbol} {cfg.threshold!r}",
-                               metric_value=value)
-        return self._approve(clients, value, symbol)
+            return self.review("threshold_not_met", f"{cfg.metric_path} = {value!r} does not meet "
+                               f"{symbol(cfg.comparison)} {cfg.threshold!r}", metric_value=value)
+        return self._approve(clients, value)
 
     def _read_report(self, s3: Any, uri: str) -> tuple[str, str] | None:
-        match = S3_URI_RE.match(uri)
+        match = contract.S3_URI_RE.match(uri)
         if not match:
             return "metrics_unreadable", f"metrics location {uri!r} is not an s3:// URI"
         try:
-            response = s3.get_object(Bucket=match.group(1), Key=match.group(2))
+            response = s3.get_object(Bucket=match.group("bucket"), Key=match.group("key"))
             body = response["Body"].read(MAX_REPORT_BYTES + 1)
         except ClientError as error:
             if is_transient(error):
@@ -422,10 +294,11 @@ class _Gate:
             return "metrics_malformed", f"{uri} is not valid JSON ({str(error)[:200]})"
         return None
 
-    def _approve(self, clients: Clients, value: Any, symbol: str) -> dict:
+    def _approve(self, clients: Clients, value: Any) -> dict:
         cfg = self.config
-        description = (f"Auto-approved by metric gate: {cfg.metric_path} = {value!r} {symbol} threshold "
-                       f"{cfg.threshold!r} ({cfg.comparison}); report {self.metrics_uri}")[:MAX_APPROVAL_DESCRIPTION]
+        description = (f"Auto-approved by metric gate: {cfg.metric_path} = {value!r} {symbol(cfg.comparison)} "
+                       f"threshold {cfg.threshold!r} ({cfg.comparison}); report {self.metrics_uri}"
+                       )[:MAX_APPROVAL_DESCRIPTION]
         try:
             clients.sagemaker.update_model_package(
                 ModelPackageArn=self.arn, ModelApprovalStatus=APPROVED, ApprovalDescription=description
@@ -448,7 +321,7 @@ def _dig(node: Any, *keys: str) -> Any:
 
 def _ascii_subject(text: str) -> str:
     clean = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
-    return clean[:MAX_SUBJECT]
+    return clean[:contract.MAX_SNS_SUBJECT]
 
 
 # ------------------------------------------------------------- entry points
@@ -470,15 +343,14 @@ def handle(event: Any, *, config: GateConfig, clients: Clients | Callable[[], Cl
     return _Gate(config, get_clients, fields).run(fields["status"], fields["group"])
 
 
-CONFIG = load_config(os.environ)
-if not CONFIG.valid:
-    log(logging.ERROR, "invalid configuration: nothing will be approved", config_errors=list(CONFIG.errors))
+CONFIG = env.cold_start(load_config, log)
 
 
 def handler(event: Any, context: Any = None) -> dict:
     """Lambda entry point (``handler.handler``)."""
+    config = CONFIG.get()  # a ConfigError fails the invocation: retried, then kept in the DLQ
     try:
-        return handle(event, config=CONFIG)
+        return handle(event, config=config)
     except Exception:
         LOGGER.exception("evaluation failed; the event will be retried", extra={"fields": {
             "request_id": getattr(context, "aws_request_id", None)}})

@@ -18,30 +18,27 @@ the message ("could not read ...") rather than suppressing the alert; only a
 failure to publish is raised, so Lambda retries and then keeps the event in
 the dead-letter queue.
 
-Environment: ``TOPIC_ARN`` (required), ``PIPELINE_ARN`` (optional filter), ``LOG_LEVEL``.
-Only the standard library and boto3: this file is the whole deployment package.
+Environment (read once at cold start through the shared ``env``; a missing
+TOPIC_ARN fails every invocation, so events wait in the dead-letter queue):
+``TOPIC_ARN`` (required), ``PIPELINE_ARN`` (optional filter), ``LOG_LEVEL``.
+Only the standard library, boto3 and the shared modules (``contract``, ``env``,
+``json_log``) that ``PlatformFunction`` copies next to this file.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import boto3
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from json_log import json_logger  # shipped next to this file by PlatformFunction
+import contract
+import env
+from json_log import json_logger
 
-EVENT_SOURCE = "aws.sagemaker"
-EVENT_DETAIL_TYPE = "SageMaker Model Building Pipeline Execution Status Change"
-EXECUTION_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:pipeline/([^/]+)/execution/[^/]+$")
-TOPIC_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
-MAX_SUBJECT = 99  # SNS: ASCII, no line breaks, fewer than 100 characters
+_EXECUTING, _STOPPING, _STOPPED, FAILED, _SUCCEEDED = contract.PIPELINE_STATUSES  # a step's StepStatus too
 MAX_STEPS = 20
 MAX_REASON = 1000
 
@@ -51,21 +48,16 @@ LOGGER, log = json_logger("mlops_cdk.pipeline_notifier")
 
 
 # ------------------------------------------------------------------ config
-class ConfigError(ValueError):
-    pass
-
-
 @dataclasses.dataclass(frozen=True)
 class Config:
     topic_arn: str
     pipeline_arn: str | None = None
 
 
-def load_config(env: Mapping[str, str]) -> Config:
-    topic = env.get("TOPIC_ARN", "").strip()
-    if not TOPIC_ARN_RE.match(topic):
-        raise ConfigError(f"TOPIC_ARN {topic!r} is not an SNS topic ARN")
-    return Config(topic_arn=topic, pipeline_arn=env.get("PIPELINE_ARN", "").strip() or None)
+def load_config(environ: Mapping[str, str]) -> Config:
+    """The notifier's settings; raises ``env.ConfigError`` when TOPIC_ARN is missing."""
+    return env.load(environ, lambda settings: Config(topic_arn=settings.required("TOPIC_ARN"),
+                                                     pipeline_arn=settings.optional("PIPELINE_ARN")))
 
 
 @dataclasses.dataclass
@@ -77,15 +69,16 @@ class Clients:
 # -------------------------------------------------------------------- work
 def notify(event: Any, config: Config, clients: Clients) -> dict[str, Any]:
     detail = event.get("detail") if isinstance(event, dict) else None
-    if not isinstance(event, dict) or event.get("source") != EVENT_SOURCE \
-            or event.get("detail-type") != EVENT_DETAIL_TYPE or not isinstance(detail, dict):
+    if not isinstance(event, dict) or event.get("source") != contract.SAGEMAKER_EVENT_SOURCE \
+            or event.get("detail-type") != contract.PIPELINE_STATUS_CHANGE or not isinstance(detail, dict):
         log(logging.WARNING, "not a pipeline execution status change event", event=str(event)[:1000])
         return {"decision": "invalid_event"}
     execution_arn = detail.get("pipelineExecutionArn")
-    if not isinstance(execution_arn, str) or not EXECUTION_ARN_RE.match(execution_arn):
+    match = contract.PIPELINE_EXECUTION_ARN_RE.match(execution_arn) if isinstance(execution_arn, str) else None
+    if match is None:
         log(logging.WARNING, "event without a valid detail.pipelineExecutionArn", event_id=event.get("id"))
         return {"decision": "invalid_event"}
-    if detail.get("currentPipelineExecutionStatus") != "Failed":
+    if detail.get("currentPipelineExecutionStatus") != FAILED:
         log(logging.INFO, "execution did not fail: nothing to report",
             status=detail.get("currentPipelineExecutionStatus"))
         return {"decision": "skipped", "why": "not_failed"}
@@ -93,7 +86,7 @@ def notify(event: Any, config: Config, clients: Clients) -> dict[str, Any]:
         log(logging.INFO, "event of another pipeline", pipeline_arn=detail.get("pipelineArn"))
         return {"decision": "skipped", "why": "other_pipeline"}
 
-    pipeline = EXECUTION_ARN_RE.match(execution_arn).group(1)
+    pipeline = match.group("pipeline")
     problems: list[str] = []
     execution = _read(problems, "the execution", lambda: clients.sagemaker.describe_pipeline_execution(
         PipelineExecutionArn=execution_arn)) or {}
@@ -102,9 +95,9 @@ def notify(event: Any, config: Config, clients: Clients) -> dict[str, Any]:
     parameters = _read(problems, "the parameters", lambda: clients.sagemaker.list_pipeline_parameters_for_execution(
         PipelineExecutionArn=execution_arn, MaxResults=100).get("PipelineParameters", []))
 
-    failed_steps = [s for s in steps or [] if s.get("StepStatus") == "Failed"][:MAX_STEPS]
+    failed_steps = [s for s in steps or [] if s.get("StepStatus") == FAILED][:MAX_STEPS]
     display_name = execution.get("PipelineExecutionDisplayName") or detail.get("pipelineExecutionDisplayName")
-    reason = next((p.get("Value") for p in parameters or [] if p.get("Name") == "Reason"), None)
+    reason = next((p.get("Value") for p in parameters or [] if p.get("Name") == contract.REASON_PARAMETER), None)
     lines = [
         f"Retraining pipeline {pipeline}: execution FAILED",
         "",
@@ -127,7 +120,7 @@ def notify(event: Any, config: Config, clients: Clients) -> dict[str, Any]:
         lines += ["", "Could not read " + "; ".join(problems)]
     lines += ["", f"Inspect: aws sagemaker list-pipeline-execution-steps --pipeline-execution-arn {execution_arn}"]
     message = "\n".join(lines)
-    subject = _ascii(f"Retraining FAILED: {pipeline}")[:MAX_SUBJECT]
+    subject = _ascii(f"Retraining FAILED: {pipeline}")[:contract.MAX_SNS_SUBJECT]
     clients.sns.publish(TopicArn=config.topic_arn, Subject=subject, Message=message)  # errors raise: retry, then DLQ
     log(logging.INFO, "failure notified", execution_arn=execution_arn,
         failed_steps=[s.get("StepName") for s in failed_steps], problems=problems)
@@ -160,27 +153,9 @@ def _ascii(text: str) -> str:
 
 
 # ----------------------------------------------------------------- handler
-def _cold_start() -> tuple[Config | None, str | None]:
-    try:
-        return load_config(os.environ), None
-    except ConfigError as exc:
-        log(logging.ERROR, "invalid configuration", error=str(exc))
-        return None, str(exc)
-
-
-CONFIG, CONFIG_ERROR = _cold_start()
-_CLIENTS: Clients | None = None
-
-
-def _clients() -> Clients:
-    global _CLIENTS
-    if _CLIENTS is None:
-        retry = BotoConfig(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
-        _CLIENTS = Clients(sagemaker=boto3.client("sagemaker", config=retry), sns=boto3.client("sns", config=retry))
-    return _CLIENTS
+CONFIG = env.cold_start(load_config, log)
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    if CONFIG is None:
-        raise ConfigError(f"pipeline notifier misconfigured: {CONFIG_ERROR}")
-    return notify(event, CONFIG, _clients())
+    config = CONFIG.get()  # a ConfigError fails the invocation: retried, then kept in the DLQ until fixed
+    return notify(event, config, Clients(sagemaker=env.client("sagemaker"), sns=env.client("sns")))

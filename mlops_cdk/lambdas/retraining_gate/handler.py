@@ -16,7 +16,7 @@ Decision table (first matching row wins; every row is one JSON log line with
 ==============================================  ===============  =======================
 condition                                       decision         why
 ==============================================  ===============  =======================
-configuration invalid (at cold start)           (raises)         ConfigError: the event is
+configuration invalid (read at cold start)      (raises)         ConfigError: the event is
                                                                  retried, then kept in the
                                                                  function's dead-letter queue
 event not a dict / no id / unknown source or    invalid_event    what is wrong; no AWS call
@@ -35,7 +35,8 @@ AWS error listing or starting                   error (raises)   the error code;
 
 Started runs get ``PipelineParameters`` = ``Reason`` + ``START_PARAMETERS``
 (all of them declared by the pipeline: checked against
-``PIPELINE_PARAMETERS`` at cold start), a display name ``<Reason>-<UTC time>``,
+``PIPELINE_PARAMETERS`` at cold start, because a parameter the pipeline does
+not declare fails every start), a display name ``<Reason>-<UTC time>``,
 a description naming the trigger, and ``ClientRequestToken`` =
 sha256(pipeline name, event id): EventBridge delivers at least once, and a
 second delivery of the same event (even concurrent) is the same request to
@@ -48,22 +49,28 @@ first, at most ``MAX_PAGES`` pages of 100): every execution counts, including
 those the schedule or a human started.
 
 Metric: when ``METRIC_NAMESPACE`` is set, each decision line carries
-CloudWatch embedded-metric-format metadata: metric ``RetrainingDecisions``
-(Count) with dimensions Pipeline and Decision. No PutMetricData call, no IAM.
+CloudWatch embedded-metric-format metadata: metric
+``contract.METRIC_RETRAINING_DECISIONS`` (Count) with dimensions
+``contract.DIMENSION_PIPELINE`` and ``contract.DIMENSION_DECISION``, one of
+``contract.DECISIONS``. No PutMetricData call, no IAM. Events are read by
+``retraining_events``.
 
 Environment
 -----------
+Read once at cold start through the shared ``env`` (names and patterns were
+validated by the construct at synth time).
 Required: ``PIPELINE_NAME``, ``PIPELINE_PARAMETERS`` (comma-separated names
 the pipeline declares, must include ``Reason``), ``COOLDOWN_MINUTES``
-(integer >= 1).
+(integer in 1..``contract.MAX_COOLDOWN_MINUTES``).
 Optional: ``ALARM_REASONS`` (JSON list of ``[alarm ARN, reason]``),
 ``DEFAULT_ALARM_REASON`` (DataDrift), ``DRIFT_EVENT_SOURCE``
 (mlops-cdk.drift-checker), ``START_PARAMETERS`` (JSON object of further
 declared parameters), ``NEW_DATA_BUCKET``, ``NEW_DATA_PREFIX`` (""),
 ``NEW_DATA_SUFFIX``, ``METRIC_NAMESPACE``, ``LOG_LEVEL``.
-Reasons: DataDrift | ModelQualityDrop | NewData | Scheduled | Manual.
+Reasons: ``contract.REASONS``.
 
-Only the standard library and boto3: this file is the whole deployment package.
+Only the standard library, boto3 and the shared modules (``contract``, ``env``,
+``json_log``) that ``PlatformFunction`` copies next to this file.
 """
 
 from __future__ import annotations
@@ -72,249 +79,83 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
-import re
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import boto3
-from botocore.config import Config as BotoConfig
+import contract
+import env
+from json_log import json_logger
+from retraining_events import DATA_DRIFT, InvalidEvent, Trigger, Triggers, classify, clean
 
-from json_log import json_logger  # shipped next to this file by PlatformFunction
-
-REASONS = ("DataDrift", "ModelQualityDrop", "NewData", "Scheduled", "Manual")
-REASON_PARAMETER = "Reason"
-DEFAULT_DRIFT_EVENT_SOURCE = "mlops-cdk.drift-checker"
-DRIFT_DETAIL_TYPE = "Feature Drift Detected"
-ALARM_SOURCE, ALARM_DETAIL_TYPE = "aws.cloudwatch", "CloudWatch Alarm State Change"
-S3_SOURCE, S3_DETAIL_TYPE = "aws.s3", "Object Created"
-ACTIVE_STATUSES = frozenset({"Executing", "Stopping"})
-METRIC_NAME = "RetrainingDecisions"
-
-STARTED, SKIPPED, INVALID_EVENT = "started", "skipped", "invalid_event"
+STARTED, SKIPPED, INVALID_EVENT = contract.DECISIONS
+EXECUTING, STOPPING, _STOPPED, _FAILED, _SUCCEEDED = contract.PIPELINE_STATUSES
+ACTIVE_STATUSES = frozenset({EXECUTING, STOPPING})
 
 PAGE_SIZE = 100
 MAX_PAGES = 5
-MAX_COOLDOWN_MINUTES = 43200
 MAX_DESCRIPTION = 3072
-PIPELINE_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
-PARAMETER_NAME_RE = re.compile(r"^[A-Za-z0-9\-_]{1,256}$")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
-
-# ----------------------------------------------------------------- logging
 LOGGER, log = json_logger("mlops_cdk.retraining_gate")
 
 
 # ------------------------------------------------------------ configuration
-class ConfigError(ValueError):
-    """The function's environment is missing a setting or has an invalid one."""
-
-
 @dataclasses.dataclass(frozen=True)
 class Config:
     pipeline_name: str
     declared_parameters: tuple[str, ...]
-    cooldown: timedelta
-    alarm_reasons: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    default_alarm_reason: str = "DataDrift"
-    drift_event_source: str = DEFAULT_DRIFT_EVENT_SOURCE
+    cooldown_minutes: int
+    triggers: Triggers = dataclasses.field(default_factory=Triggers)
     start_parameters: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    new_data_bucket: str | None = None
-    new_data_prefix: str = ""
-    new_data_suffix: str | None = None
     metric_namespace: str | None = None
 
-
-def load_config(env: Mapping[str, str]) -> Config:
-    """Validate the gate's environment; raises ConfigError listing every problem."""
-    errors: list[str] = []
-
-    def get(name: str, *, required: bool = False) -> str | None:
-        value = env.get(name, "").strip()
-        if not value:
-            if required:
-                errors.append(f"{name} is required")
-            return None
-        return value
-
-    name = get("PIPELINE_NAME", required=True)
-    if name is not None and not PIPELINE_NAME_RE.match(name):
-        errors.append(f"PIPELINE_NAME {name!r} is not a SageMaker pipeline name")
-
-    declared: tuple[str, ...] = ()
-    raw = get("PIPELINE_PARAMETERS", required=True)
-    if raw is not None:
-        declared = tuple(p.strip() for p in raw.split(","))
-        bad = [p for p in declared if not PARAMETER_NAME_RE.match(p)]
-        if bad:
-            errors.append(f"PIPELINE_PARAMETERS has invalid names {bad}")
-        if len(set(declared)) != len(declared):
-            errors.append(f"PIPELINE_PARAMETERS has duplicate names: {raw!r}")
-        if REASON_PARAMETER not in declared:
-            errors.append(f"PIPELINE_PARAMETERS must include {REASON_PARAMETER!r} (the pipeline must declare it): "
-                          f"{raw!r}")
-
-    cooldown = timedelta(0)
-    raw = get("COOLDOWN_MINUTES", required=True)
-    if raw is not None:
-        if re.fullmatch(r"[0-9]+", raw) and 1 <= int(raw) <= MAX_COOLDOWN_MINUTES:
-            cooldown = timedelta(minutes=int(raw))
-        else:
-            errors.append(f"COOLDOWN_MINUTES {raw!r} is not an integer in [1, {MAX_COOLDOWN_MINUTES}]")
-
-    default_reason = get("DEFAULT_ALARM_REASON") or "DataDrift"
-    if default_reason not in REASONS:
-        errors.append(f"DEFAULT_ALARM_REASON {default_reason!r} is not one of {' | '.join(REASONS)}")
-
-    alarm_reasons: dict[str, str] = {}
-    raw = get("ALARM_REASONS")
-    if raw is not None:
-        try:
-            pairs = json.loads(raw)
-            if not isinstance(pairs, list) or not all(
-                isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs
-            ):
-                raise ValueError
-            alarm_reasons = dict(pairs)
-        except ValueError:
-            errors.append(f"ALARM_REASONS is not a JSON list of [alarm ARN, reason] pairs: {raw[:200]!r}")
-        for arn, reason in alarm_reasons.items():
-            if reason not in REASONS:
-                errors.append(f"ALARM_REASONS: reason {reason!r} of {arn} is not one of {' | '.join(REASONS)}")
-
-    start_parameters: dict[str, str] = {}
-    raw = get("START_PARAMETERS")
-    if raw is not None:
-        try:
-            start_parameters = json.loads(raw)
-            if not isinstance(start_parameters, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in start_parameters.items()
-            ):
-                raise ValueError
-        except ValueError:
-            errors.append(f"START_PARAMETERS is not a JSON object of string values: {raw[:200]!r}")
-            start_parameters = {}
-        if REASON_PARAMETER in start_parameters:
-            errors.append(f"START_PARAMETERS may not set {REASON_PARAMETER!r}: the gate sets it per trigger")
-    if declared:
-        undeclared = sorted(set(start_parameters) - set(declared))
-        if undeclared:
-            errors.append(f"START_PARAMETERS {undeclared} are not declared by the pipeline "
-                          f"(PIPELINE_PARAMETERS: {', '.join(declared)})")
-
-    if errors:
-        raise ConfigError("; ".join(errors))
-    return Config(
-        pipeline_name=name,  # type: ignore[arg-type]
-        declared_parameters=declared,
-        cooldown=cooldown,
-        alarm_reasons=alarm_reasons,
-        default_alarm_reason=default_reason,
-        drift_event_source=get("DRIFT_EVENT_SOURCE") or DEFAULT_DRIFT_EVENT_SOURCE,
-        start_parameters=start_parameters,
-        new_data_bucket=get("NEW_DATA_BUCKET"),
-        new_data_prefix=env.get("NEW_DATA_PREFIX", ""),
-        new_data_suffix=get("NEW_DATA_SUFFIX"),
-        metric_namespace=get("METRIC_NAMESPACE"),
-    )
+    @property
+    def cooldown(self) -> timedelta:
+        return timedelta(minutes=self.cooldown_minutes)
 
 
-# ------------------------------------------------------------------ events
-class InvalidEvent(ValueError):
-    """The event is not one the gate understands; retrying cannot fix it."""
+def _reason_pairs(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and p[1] in contract.REASONS for p in value)
 
 
-@dataclasses.dataclass(frozen=True)
-class Trigger:
-    event_id: str
-    kind: str  # alarm | drift | new_data
-    reason: str
-    summary: str
-    ignore: str | None = None  # why a well-formed event does not trigger retraining
+def _string_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
 
 
-def classify(event: Any, config: Config) -> Trigger:
-    """What the event asks for; raises InvalidEvent for anything malformed or unknown."""
-    if not isinstance(event, dict):
-        raise InvalidEvent(f"event is a {type(event).__name__}, not an object")
-    event_id = event.get("id")
-    if not isinstance(event_id, str) or not event_id.strip():
-        raise InvalidEvent("event has no id")
-    source, detail_type, detail = event.get("source"), event.get("detail-type"), event.get("detail")
-    if not isinstance(detail, dict):
-        raise InvalidEvent("event has no detail object")
-    if source == ALARM_SOURCE and detail_type == ALARM_DETAIL_TYPE:
-        return _alarm_trigger(event_id, event, detail, config)
-    if source == config.drift_event_source and detail_type == DRIFT_DETAIL_TYPE:
-        return _drift_trigger(event_id, detail)
-    if source == S3_SOURCE and detail_type == S3_DETAIL_TYPE and config.new_data_bucket:
-        return _new_data_trigger(event_id, detail, config)
-    raise InvalidEvent(f"unsupported event: source {source!r}, detail-type {detail_type!r}")
-
-
-def _alarm_trigger(event_id: str, event: dict, detail: dict, config: Config) -> Trigger:
-    name = detail.get("alarmName")
-    state = detail.get("state")
-    if not isinstance(name, str) or not name:
-        raise InvalidEvent("alarm event without detail.alarmName")
-    if not isinstance(state, dict) or not isinstance(state.get("value"), str):
-        raise InvalidEvent("alarm event without detail.state.value")
-    resources = event.get("resources")
-    arns = [r for r in resources if isinstance(r, str)] if isinstance(resources, list) else []
-    reason = next((config.alarm_reasons[a] for a in arns if a in config.alarm_reasons), None)
-    if reason is None:  # an alarm given by name: its ARN ends with ':alarm:<name>'
-        reason = next((r for a, r in config.alarm_reasons.items() if a.endswith(f":alarm:{name}")),
-                      config.default_alarm_reason)
-    summary = f"alarm {_clean(name, 255)} entered {_clean(state['value'], 20)}"
-    ignore = None if state["value"] == "ALARM" else "not_in_alarm"
-    return Trigger(event_id, "alarm", reason, summary, ignore)
-
-
-def _drift_trigger(event_id: str, detail: dict) -> Trigger:
-    endpoint, status = detail.get("endpoint"), detail.get("status")
-    if not isinstance(endpoint, str) or not endpoint:
-        raise InvalidEvent("drift event without detail.endpoint")
-    if not isinstance(status, str):
-        raise InvalidEvent("drift event without detail.status")
-    features = detail.get("drifted_features")
-    names = [f["feature"] for f in features if isinstance(f, dict) and isinstance(f.get("feature"), str)] \
-        if isinstance(features, list) else []
-    max_psi = detail.get("max_psi")
-    summary = f"feature drift on endpoint {_clean(endpoint, 100)}"
-    if names:
-        summary += f": {_clean(', '.join(names), 500)}"
-    if isinstance(max_psi, (int, float)) and not isinstance(max_psi, bool):
-        summary += f" (max PSI {max_psi:.3f})"
-    return Trigger(event_id, "drift", "DataDrift", summary, None if status == "drift" else "no_drift")
-
-
-def _new_data_trigger(event_id: str, detail: dict, config: Config) -> Trigger:
-    bucket, obj = detail.get("bucket"), detail.get("object")
-    name = bucket.get("name") if isinstance(bucket, dict) else None
-    key = obj.get("key") if isinstance(obj, dict) else None
-    if not isinstance(name, str) or not name:
-        raise InvalidEvent("S3 event without detail.bucket.name")
-    if not isinstance(key, str) or not key:
-        raise InvalidEvent("S3 event without detail.object.key")
-    summary = f"new data s3://{_clean(name, 63)}/{_clean(key, 1024)}"
-    ignore = None
-    if name != config.new_data_bucket:
-        ignore = "other_bucket"
-    elif not key.startswith(config.new_data_prefix):
-        ignore = "outside_prefix"
-    elif key.endswith("/"):
-        ignore = "folder_marker"
-    elif config.new_data_suffix and not key.endswith(config.new_data_suffix):
-        ignore = "not_a_trigger_object"
-    return Trigger(event_id, "new_data", "NewData", summary, ignore)
-
-
-def _clean(text: str, limit: int) -> str:
-    text = _CONTROL_RE.sub(" ", text)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def load_config(environ: Mapping[str, str]) -> Config:
+    """The gate's settings; raises ``env.ConfigError`` listing every missing or unusable one."""
+    def read(settings: env.Settings) -> Config:
+        declared = settings.names("PIPELINE_PARAMETERS")
+        alarm_reasons = settings.json_value(
+            "ALARM_REASONS", _reason_pairs,
+            f"a JSON list of [alarm ARN, reason] pairs, reason one of {' | '.join(contract.REASONS)}", default=[])
+        start = settings.json_value("START_PARAMETERS", _string_map, "a JSON object of string values", default={})
+        if start and contract.REASON_PARAMETER in start:
+            settings.problem(f"START_PARAMETERS may not set {contract.REASON_PARAMETER!r}: "
+                             "the gate sets it per trigger")
+        if declared is not None and start is not None:
+            undeclared = sorted(({contract.REASON_PARAMETER} | set(start)) - set(declared))
+            if undeclared:
+                settings.problem(f"PIPELINE_PARAMETERS ({', '.join(declared)}) does not declare {undeclared}, "
+                                 "which the gate would send: every start would fail")
+        return Config(
+            pipeline_name=settings.required("PIPELINE_NAME"),
+            declared_parameters=declared,
+            cooldown_minutes=settings.integer("COOLDOWN_MINUTES", minimum=1, maximum=contract.MAX_COOLDOWN_MINUTES),
+            triggers=Triggers(
+                alarm_reasons=dict(alarm_reasons or []),
+                default_alarm_reason=settings.choice("DEFAULT_ALARM_REASON", contract.REASONS, default=DATA_DRIFT),
+                drift_event_source=settings.optional("DRIFT_EVENT_SOURCE", contract.DRIFT_EVENT_SOURCE),
+                new_data_bucket=settings.optional("NEW_DATA_BUCKET"),
+                new_data_prefix=settings.optional("NEW_DATA_PREFIX", ""),
+                new_data_suffix=settings.optional("NEW_DATA_SUFFIX"),
+            ),
+            start_parameters=start or {},
+            metric_namespace=settings.optional("METRIC_NAMESPACE"),
+        )
+    return env.load(environ, read)
 
 
 # ----------------------------------------------------------------- decision
@@ -341,7 +182,7 @@ def recent_executions(sagemaker: Any, pipeline_name: str) -> tuple[list[dict[str
 def decide(event: Any, config: Config, sagemaker: Any, now: datetime) -> dict[str, Any]:
     """Start the pipeline for ``event`` or say why not; logs and returns the decision."""
     try:
-        trigger = classify(event, config)
+        trigger = classify(event, config.triggers)
     except InvalidEvent as exc:
         return _record(config, INVALID_EVENT, str(exc), event_id=_event_id(event), level=logging.WARNING,
                        event=_preview(event))
@@ -376,40 +217,36 @@ def _gate(trigger: Trigger, common: dict[str, Any], config: Config, sagemaker: A
             return _record(config, SKIPPED, "cooldown", **common, last_started_at=last.isoformat(),
                            cooldown_ends_at=(last + config.cooldown).isoformat())
 
-    parameters = {REASON_PARAMETER: trigger.reason, **config.start_parameters}
-    undeclared = set(parameters) - set(config.declared_parameters)
-    if undeclared:  # load_config prevents this; never send what the pipeline would reject
-        raise ConfigError(f"parameters {sorted(undeclared)} are not declared by the pipeline")
-    description = _clean(f"{trigger.reason}: {trigger.summary} (event {trigger.event_id}; started by the "
-                         "mlops-cdk retraining gate)", MAX_DESCRIPTION)
+    parameters = dict(sorted({contract.REASON_PARAMETER: trigger.reason, **config.start_parameters}.items()))
+    description = clean(f"{trigger.reason}: {trigger.summary} (event {trigger.event_id}; started by the "
+                        "mlops-cdk retraining gate)", MAX_DESCRIPTION)
     response = sagemaker.start_pipeline_execution(
         PipelineName=config.pipeline_name,
         PipelineExecutionDisplayName=f"{trigger.reason}-{now:%Y%m%d-%H%M%S}",
         PipelineExecutionDescription=description,
-        PipelineParameters=[{"Name": k, "Value": v} for k, v in sorted(parameters.items())],
+        PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
         ClientRequestToken=client_request_token(config.pipeline_name, trigger.event_id),
     )
     return _record(config, STARTED, trigger.summary, **common,
-                   pipeline_execution_arn=response["PipelineExecutionArn"],
-                   parameters=dict(sorted(parameters.items())))
+                   pipeline_execution_arn=response["PipelineExecutionArn"], parameters=parameters)
 
 
 def _record(config: Config, decision: str, why: str, *, level: int = logging.INFO, **fields: Any) -> dict[str, Any]:
     result = {"decision": decision, "why": why, "pipeline": config.pipeline_name, **fields}
     line = dict(result)
-    if config.metric_namespace:
+    if config.metric_namespace:  # CloudWatch embedded metric format: the log line is the metric
         line.update({
             "_aws": {
                 "Timestamp": int(time.time() * 1000),
                 "CloudWatchMetrics": [{
                     "Namespace": config.metric_namespace,
-                    "Dimensions": [["Pipeline", "Decision"]],
-                    "Metrics": [{"Name": METRIC_NAME, "Unit": "Count"}],
+                    "Dimensions": [[contract.DIMENSION_PIPELINE, contract.DIMENSION_DECISION]],
+                    "Metrics": [{"Name": contract.METRIC_RETRAINING_DECISIONS, "Unit": "Count"}],
                 }],
             },
-            "Pipeline": config.pipeline_name,
-            "Decision": decision,
-            METRIC_NAME: 1,
+            contract.DIMENSION_PIPELINE: config.pipeline_name,
+            contract.DIMENSION_DECISION: decision,
+            contract.METRIC_RETRAINING_DECISIONS: 1,
         })
     log(level, f"retraining {decision}: {why}", **line)
     return result
@@ -425,28 +262,9 @@ def _preview(event: Any) -> str:
 
 
 # ------------------------------------------------------------------ handler
-def _cold_start() -> tuple[Config | None, str | None]:
-    try:
-        return load_config(os.environ), None
-    except ConfigError as exc:
-        log(logging.ERROR, "invalid configuration", error=str(exc))
-        return None, str(exc)
-
-
-CONFIG, CONFIG_ERROR = _cold_start()
-_SAGEMAKER = None
-
-
-def _sagemaker() -> Any:
-    global _SAGEMAKER
-    if _SAGEMAKER is None:
-        _SAGEMAKER = boto3.client("sagemaker", config=BotoConfig(retries={"mode": "standard", "max_attempts": 5},
-                                                                 connect_timeout=5, read_timeout=20))
-    return _SAGEMAKER
+CONFIG = env.cold_start(load_config, log)
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    if CONFIG is None:
-        # Raise: the event is retried and then kept in the dead-letter queue until the configuration is fixed.
-        raise ConfigError(f"retraining gate misconfigured: {CONFIG_ERROR}")
-    return decide(event, CONFIG, _sagemaker(), datetime.now(timezone.utc))
+    config = CONFIG.get()  # a ConfigError fails the invocation: retried, then kept in the DLQ until fixed
+    return decide(event, config, env.client("sagemaker"), datetime.now(timezone.utc))
