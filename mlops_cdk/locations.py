@@ -27,6 +27,11 @@ DRIFT_BASELINE = f"{BASELINES}drift/baseline_histogram.json"
 BASELINE_MANIFEST = f"{BASELINES}current.json"
 
 
+def pipeline_artifacts(pipeline_name: str) -> str:
+    """Where a pipeline's executions write: ``<pipeline name>/<execution id>/<step>/...``."""
+    return f"{pipeline_name}/"
+
+
 def s3_uri(bucket_name: str, key: str) -> str:
     """``s3://bucket/key`` (``bucket_name`` may be a token)."""
     return f"s3://{bucket_name}/{key}"

@@ -22,7 +22,11 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from aws_cdk import App, Validations
+from aws_cdk import App, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
@@ -106,6 +110,42 @@ def normalized(template: dict[str, Any]) -> dict[str, Any]:
     return json.loads(_HASH_RE.sub("<asset-hash>", text))
 
 
+def logical_ids(template: dict[str, Any]) -> dict[str, str]:
+    """``{logical id: resource type}``: what a per-stack snapshot guards (a changed id replaces the resource)."""
+    return {k: v["Type"] for k, v in sorted(template.get("Resources", {}).items())}
+
+
+# ------------------------------------------------------------ bring your own resources
+# A team's own aws-cdk-lib resources, plain or imported, must work wherever the platform's do.
+ACCOUNT = "111122223333"
+REGION = "eu-west-1"
+
+
+def own_resources(stack: Stack):
+    """``PlatformResources`` made of plain aws-cdk-lib constructs (no mlops_cdk class) in ``stack``."""
+    from mlops_cdk.stacks.resources import PlatformResources
+
+    key = kms.Key(stack, "TeamKey", enable_key_rotation=True, removal_policy=RemovalPolicy.DESTROY)
+    bucket = s3.Bucket(stack, "TeamBucket", encryption=s3.BucketEncryption.KMS, encryption_key=key,
+                       enforce_ssl=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                       server_access_logs_prefix="logs/", removal_policy=RemovalPolicy.DESTROY)
+    role = iam.Role(stack, "TeamRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    topic = sns.Topic(stack, "TeamTopic", master_key=key, enforce_ssl=True)
+    return PlatformResources(data_bucket=bucket, data_key=key, execution_role=role, alert_topic=topic)
+
+
+def imported_resources(stack: Stack, *, mutable_role: bool = True):
+    """``PlatformResources`` imported by name and ARN into ``stack``, as a team with existing resources does."""
+    from mlops_cdk.stacks.resources import PlatformResources
+
+    key = kms.Key.from_key_arn(stack, "TeamKey", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    bucket = s3.Bucket.from_bucket_attributes(stack, "TeamBucket", bucket_name="team-ml-data", encryption_key=key)
+    role = iam.Role.from_role_arn(stack, "TeamRole", f"arn:aws:iam::{ACCOUNT}:role/team-sagemaker",
+                                  mutable=mutable_role)
+    topic = sns.Topic.from_topic_arn(stack, "TeamTopic", f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts")
+    return PlatformResources(data_bucket=bucket, data_key=key, execution_role=role, alert_topic=topic)
+
+
 def resources_of_type(template: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template.get("Resources", {}).items() if v["Type"] == type_name}
 
@@ -137,6 +177,8 @@ def load_handler(path: pathlib.Path, monkeypatch=None, env: dict[str, str] | Non
             monkeypatch.delenv(key, raising=False)
         for key, value in (env or {}).items():
             monkeypatch.setenv(key, value)
+    if str(path.parent) not in sys.path:  # sibling modules of a handler import flat, as in Lambda
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(f"{path.parent.name}_{path.stem}_{next(_module_counter)}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # as a real import would (dataclasses look their module up)

@@ -21,5 +21,5 @@ def test_wheel_ships_lambdas_and_pipeline_scripts(tmp_path):
         for path in ROOT.glob(pattern)
     }
     assert expected <= names, sorted(expected - names)
-    assert "mlops_cdk/constructs/images_generated.py" in names
+    assert "mlops_cdk/_data/images_generated.py" in names
     assert not any(n.startswith(("tests/", "tools/", "bench/")) for n in names)

@@ -1,4 +1,4 @@
-"""Regenerate ``mlops_cdk/constructs/images_generated.py`` from the installed sagemaker SDK.
+"""Regenerate ``mlops_cdk/_data/images_generated.py`` from the installed sagemaker SDK.
 
 The SDK ships the ECR registry account of every first-party image per region
 (``sagemaker/image_uri_config/*.json``); asking ``sagemaker.image_uris`` for each
@@ -26,7 +26,7 @@ IMAGES = {
     "clarify": ("clarify", "1.0", "clarify", "processing"),
 }
 _URI_RE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?|[a-z0-9.-]+)/(.+)$")
-OUTPUT = pathlib.Path(__file__).resolve().parent.parent / "mlops_cdk" / "constructs" / "images_generated.py"
+OUTPUT = pathlib.Path(__file__).resolve().parent.parent / "mlops_cdk" / "_data" / "images_generated.py"
 
 
 def sdk_regions(config_name: str) -> list[str]:

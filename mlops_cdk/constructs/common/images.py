@@ -12,8 +12,8 @@ from __future__ import annotations
 from aws_cdk import Aws, CfnMapping, Fn, Stack
 from constructs import Construct
 
-from .._validation import require_choice
-from .images_generated import REGISTRY_ACCOUNTS, REPOSITORIES
+from ..._validation import require_choice
+from ..._data.images_generated import REGISTRY_ACCOUNTS, REPOSITORIES
 
 _MAPPING_ID = "SageMakerImageRegistries"
 

@@ -1,0 +1,1 @@
+"""Model build: the model registry, the SageMaker pipeline that trains into it, the approval gate, baselines."""
