@@ -1,27 +1,29 @@
-"""ModelEndpoint: model, capture, KMS, VPC, autoscaling, blue/green + rollback alarms, serverless, bad input."""
+"""ModelEndpoint: an IEndpoint with model, capture, KMS, VPC, autoscaling, blue/green + rollback alarms, serverless,
+bring-your-own roles and buckets, references across stacks, importers, bad input."""
+
+import json
 
 import pytest
 from aws_cdk import App, CfnParameter, Duration, Stack
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Capture, Match, Template
 
-from mlops_cdk import SageMakerExecutionRole, SecureBucket, image_uri
-from mlops_cdk.constructs.endpoint_settings import (
-    AutoScaling,
-    DeploymentPolicy,
-    ServerlessInference,
-    has_instance_storage,
-)
-from mlops_cdk.constructs.model_endpoint import ModelEndpoint
-from tests.harness import normalized, only_resource, resources_of_type, synth
+from mlops_cdk import SageMakerExecutionRole, image_uri
+from mlops_cdk.constructs.serving.model_endpoint import ModelEndpoint
+from mlops_cdk.settings import AutoScaling, DeploymentPolicy, ServerlessInference, has_instance_storage
+from tests.harness import ACCOUNT, REGION, imported_resources, logical_ids, own_resources, role_statements, synth
 
 ENDPOINT = "fraud-scoring"
-PACKAGE_ARN = "arn:aws:sagemaker:eu-west-1:111122223333:model-package/fraud-detection/7"
+PACKAGE_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/fraud-detection/7"
 MODEL_DATA = "s3://example-artifacts/fraud/model.tar.gz"
 SUBNETS = ("subnet-0123456789abcdef0", "subnet-0fedcba9876543210")
 SECURITY_GROUP = "sg-0123456789abcdef0"
+DIMENSIONS = [{"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "VariantName", "Value": "AllTraffic"}]
 
 
 def _subnet(scope, id, subnet_id):
@@ -30,56 +32,90 @@ def _subnet(scope, id, subnet_id):
 
 @pytest.fixture(scope="module")
 def built():
-    """Two stacks in one synth: an instance endpoint with every option, and a serverless one."""
-    objects = {}
+    """One synth, six stacks: every option on plain resources, serverless on an imported role, an imported
+    bucket with an explicit key, a role of another stack, and a consumer of the first endpoint in a stack of its own."""
+    o = {}
 
     def build(app):
-        stack = Stack(app, "Endpoint")
-        data = SecureBucket(stack, "Data")
-        role = SageMakerExecutionRole(stack, "Role", images=["xgboost"])
-        volume_key = kms.Key(stack, "VolumeKey", enable_key_rotation=True)
-        extra = cloudwatch.Alarm(
-            stack, "ExtraAlarm",
-            metric=cloudwatch.Metric(namespace="Custom", metric_name="BusinessErrors", period=Duration.minutes(1)),
-            threshold=10, evaluation_periods=1,
-        )
-        endpoint = ModelEndpoint(
+        # Plain aws-cdk-lib role, bucket and key in the endpoint's stack; every option.
+        stack = o["stack"] = Stack(app, "Endpoint")
+        team = o["team"] = own_resources(stack)
+        o["volume_key"] = kms.Key(stack, "VolumeKey", enable_key_rotation=True)
+        o["extra"] = cloudwatch.Alarm(
+            stack, "ExtraAlarm", threshold=10, evaluation_periods=1,
+            metric=cloudwatch.Metric(namespace="Custom", metric_name="BusinessErrors", period=Duration.minutes(1)))
+        o["image"] = image_uri(stack, "xgboost")
+        o["endpoint"] = ModelEndpoint(
             stack, "Scoring",
-            role=role,
+            role=team.execution_role,
             model_data_url=MODEL_DATA,
-            image=image_uri(stack, "xgboost"),
+            image=o["image"],
             environment={"SAGEMAKER_PROGRAM": "inference.py"},
             endpoint_name=ENDPOINT,
             instance_type="ml.m5.xlarge",
             instance_count=2,
             autoscaling=AutoScaling(min_capacity=2, max_capacity=8, target_invocations_per_instance=750,
                                     scale_in_cooldown_seconds=600, scale_out_cooldown_seconds=30),
-            capture_bucket=data,
+            capture_bucket=team.data_bucket,
             capture_sampling_percentage=30,
             capture_modes=["Input"],
-            volume_kms_key=volume_key,
+            volume_kms_key=o["volume_key"],
             vpc_subnets=[_subnet(stack, "SubnetA", SUBNETS[0]), _subnet(stack, "SubnetB", SUBNETS[1])],
             security_groups=[ec2.SecurityGroup.from_security_group_id(stack, "Sg", SECURITY_GROUP)],
             deployment=DeploymentPolicy(traffic_routing="linear", size_percent=20, wait_interval_seconds=120,
                                         termination_wait_seconds=300, max_execution_timeout_seconds=1800,
                                         error_threshold=3, latency_threshold_ms=250, alarm_evaluation_periods=3),
-            rollback_alarms=[extra],
+            rollback_alarms=[o["extra"]],
         )
-        caller = iam.Role(stack, "Caller", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        endpoint.grant_invoke(caller)
+        o["caller"] = iam.Role(stack, "Caller", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        o["endpoint"].grant_invoke(o["caller"])
 
-        other = Stack(app, "Serverless")
-        imported = iam.Role.from_role_arn(other, "Imported", "arn:aws:iam::111122223333:role/existing-sagemaker-role")
-        serverless = ModelEndpoint(
+        # Serverless on an imported role, package given as <group>/<version>.
+        other = o["serverless_stack"] = Stack(app, "Serverless")
+        o["serverless"] = ModelEndpoint(
             other, "Scoring",
-            role=imported,
-            model_package_arn=PACKAGE_ARN,
+            role=imported_resources(other).execution_role,
+            model_package_arn="fraud-detection/7",
             serverless=ServerlessInference(memory_size_in_mb=3072, max_concurrency=10, provisioned_concurrency=2),
             deployment=DeploymentPolicy(traffic_routing="canary", size_percent=10, wait_interval_seconds=60),
         )
-        objects.update(stack=stack, endpoint=endpoint, data=data, other=other, serverless=serverless)
 
-    return synth(build), objects
+        # An imported bucket without a key, an explicit imported key, an imported role.
+        imported = o["imported_stack"] = Stack(app, "Imported")
+        team_imported = o["team_imported"] = imported_resources(imported)
+        o["imported"] = ModelEndpoint(
+            imported, "Scoring",
+            role=team_imported.execution_role,
+            model_package_arn=PACKAGE_ARN,
+            endpoint_name="imported-scoring",
+            capture_bucket=s3.Bucket.from_bucket_name(imported, "CaptureBucket", "team-capture"),
+            capture_key=team_imported.data_key,
+        )
+
+        # The role lives in another stack; the capture bucket in the endpoint's.
+        platform = o["platform_stack"] = Stack(app, "Platform")
+        o["platform_role"] = SageMakerExecutionRole(platform, "Role", images=["xgboost"])
+        foreign = o["foreign_stack"] = Stack(app, "ForeignRole")
+        o["foreign"] = ModelEndpoint(
+            foreign, "Scoring",
+            role=o["platform_role"],
+            model_package_arn=PACKAGE_ARN,
+            endpoint_name="foreign-scoring",
+            capture_bucket=own_resources(foreign).data_bucket,
+        )
+
+        # Another stack alarms on and invokes the first endpoint; imports by name and ARN.
+        consumer = o["consumer"] = Stack(app, "Consumer")
+        cloudwatch.Alarm(consumer, "Invocations", metric=o["endpoint"].metric_invocations(),
+                         threshold=1, evaluation_periods=1)
+        invoker = iam.Role(consumer, "Invoker", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        o["endpoint"].grant_invoke(invoker)
+        o["by_name"] = ModelEndpoint.from_endpoint_name(consumer, "ByName", "Fraud-Scoring")
+        o["by_arn"] = ModelEndpoint.from_endpoint_arn(
+            consumer, "ByArn", f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/legacy-scoring")
+        o["by_name"].grant_invoke(invoker)
+
+    return synth(build), o
 
 
 @pytest.fixture(scope="module")
@@ -88,169 +124,174 @@ def result(built):
 
 
 @pytest.fixture(scope="module")
-def raw(result):
-    return result.json("Endpoint")
+def o(built):
+    return built[1]
 
 
 @pytest.fixture(scope="module")
-def raw_serverless(result):
-    return result.json("Serverless")
+def tpl(result):
+    return result.template("Endpoint")
 
 
-def _logical_id(raw, type_name):
-    (name,) = resources_of_type(raw, type_name)
-    return name
+def _id(stack, construct):
+    return stack.get_logical_id(construct.node.default_child)
 
 
-def _role_statements(raw, role_prefix="Role"):
-    out = []
-    for name, policy in resources_of_type(raw, "AWS::IAM::Policy").items():
-        if name.startswith(role_prefix):
-            out += policy["Properties"]["PolicyDocument"]["Statement"]
-    return out
-
-
-def _as_list(value):
-    return value if isinstance(value, list) else [value]
+def _actions(statement):
+    actions = statement["Action"]
+    return actions if isinstance(actions, list) else [actions]
 
 
 # ----------------------------------------------------------------- the model
-def test_model_from_artifact_and_image_with_isolation_and_vpc(raw):
-    model = only_resource(raw, "AWS::SageMaker::Model")["Properties"]
-    container = model["PrimaryContainer"]
-    assert container["ModelDataUrl"] == MODEL_DATA
-    assert "Fn::FindInMap" in str(container["Image"])  # region-mapped first-party image
-    assert container["Environment"] == {"SAGEMAKER_PROGRAM": "inference.py"}
-    assert "ModelPackageName" not in container
-    assert model["EnableNetworkIsolation"] is True
-    assert model["VpcConfig"] == {"Subnets": list(SUBNETS), "SecurityGroupIds": [SECURITY_GROUP]}
-    assert model["ExecutionRoleArn"]["Fn::GetAtt"][1] == "Arn"
-    assert "ModelName" not in model  # generated: a changed model is replaced, not renamed
+def test_model_from_artifact_and_image_with_isolation_and_vpc(tpl, o):
+    tpl.has_resource_properties("AWS::SageMaker::Model", {
+        "PrimaryContainer": {"ModelDataUrl": MODEL_DATA, "Image": o["stack"].resolve(o["image"]),
+                             "Environment": {"SAGEMAKER_PROGRAM": "inference.py"},
+                             "ModelPackageName": Match.absent()},
+        "EnableNetworkIsolation": True,
+        "VpcConfig": {"Subnets": list(SUBNETS), "SecurityGroupIds": [SECURITY_GROUP]},
+        "ExecutionRoleArn": {"Fn::GetAtt": [_id(o["stack"], o["team"].execution_role), "Arn"]},
+        "ModelName": Match.absent(),  # generated: a changed model is replaced, not renamed
+    })
 
 
-def test_model_and_config_names_are_generated_endpoint_name_is_stable(raw):
-    assert "EndpointConfigName" not in only_resource(raw, "AWS::SageMaker::EndpointConfig")["Properties"]
-    endpoint = only_resource(raw, "AWS::SageMaker::Endpoint")["Properties"]
-    assert endpoint["EndpointName"] == ENDPOINT
-    assert endpoint["EndpointConfigName"] == {
-        "Fn::GetAtt": [_logical_id(raw, "AWS::SageMaker::EndpointConfig"), "EndpointConfigName"]}
+def test_model_and_config_names_are_generated_endpoint_name_is_stable(tpl, o):
+    tpl.has_resource_properties("AWS::SageMaker::EndpointConfig", {"EndpointConfigName": Match.absent()})
+    tpl.has_resource_properties("AWS::SageMaker::Endpoint", {
+        "EndpointName": ENDPOINT,
+        "EndpointConfigName": {"Fn::GetAtt": [o["stack"].get_logical_id(o["endpoint"].endpoint_config),
+                                              "EndpointConfigName"]},
+    })
 
 
-def test_variant_instances_and_volume_key(raw):
-    config = only_resource(raw, "AWS::SageMaker::EndpointConfig")["Properties"]
-    (variant,) = config["ProductionVariants"]
-    assert variant["VariantName"] == "AllTraffic"
-    assert variant["InstanceType"] == "ml.m5.xlarge"
-    assert variant["InitialInstanceCount"] == 2
-    assert "ServerlessConfig" not in variant
-    key_id, attribute = config["KmsKeyId"]["Fn::GetAtt"]
-    assert key_id.startswith("VolumeKey") and attribute == "Arn"
+def test_variant_instances_and_volume_key(tpl, o):
+    tpl.has_resource_properties("AWS::SageMaker::EndpointConfig", {
+        "ProductionVariants": [{"VariantName": "AllTraffic", "InstanceType": "ml.m5.xlarge",
+                                "InitialInstanceCount": 2, "InitialVariantWeight": 1,
+                                "ModelName": Match.any_value(), "ServerlessConfig": Match.absent()}],
+        "KmsKeyId": {"Fn::GetAtt": [_id(o["stack"], o["volume_key"]), "Arn"]},
+    })
 
 
 # -------------------------------------------------------------- data capture
-def test_data_capture_config(raw, built):
-    capture = only_resource(raw, "AWS::SageMaker::EndpointConfig")["Properties"]["DataCaptureConfig"]
-    assert capture["EnableCapture"] is True
-    assert capture["InitialSamplingPercentage"] == 30
-    assert capture["CaptureOptions"] == [{"CaptureMode": "Input"}]
-    # Declared content types: SageMaker stores CSV/JSON bodies as text, not base64.
-    assert capture["CaptureContentTypeHeader"] == {"CsvContentTypes": ["text/csv"],
-                                                   "JsonContentTypes": ["application/json"]}
-    bucket = [k for k, v in resources_of_type(raw, "AWS::S3::Bucket").items()
-              if "LoggingConfiguration" in v["Properties"]][0]
-    assert capture["DestinationS3Uri"] == {"Fn::Join": ["", ["s3://", {"Ref": bucket}, "/data-capture"]]}
-    key = raw["Resources"][bucket]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
-        "ServerSideEncryptionByDefault"]["KMSMasterKeyID"]
-    assert capture["KmsKeyId"] == key  # the bucket's own key
+def test_data_capture_config_into_the_bucket_with_its_own_key(tpl, o):
+    stack, team = o["stack"], o["team"]
+    tpl.has_resource_properties("AWS::SageMaker::EndpointConfig", {"DataCaptureConfig": {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": 30,
+        "CaptureOptions": [{"CaptureMode": "Input"}],
+        # Declared content types: SageMaker stores CSV/JSON bodies as text, not base64.
+        "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"], "JsonContentTypes": ["application/json"]},
+        "DestinationS3Uri": {"Fn::Join": ["", ["s3://", {"Ref": _id(stack, team.data_bucket)}, "/data-capture"]]},
+        "KmsKeyId": {"Fn::GetAtt": [_id(stack, team.data_key), "Arn"]},
+    }})
 
 
-def test_capture_attributes(built):
-    stack, endpoint, data = built[1]["stack"], built[1]["endpoint"], built[1]["data"]
+def test_capture_attributes_and_monitored_endpoint(o):
+    stack, endpoint, team = o["stack"], o["endpoint"], o["team"]
     assert endpoint.capture_prefix == f"data-capture/{ENDPOINT}/"
-    assert endpoint.capture_bucket is data.bucket
-    assert stack.resolve(endpoint.capture_s3_uri) == stack.resolve(f"s3://{data.bucket_name}/data-capture")
-    assert endpoint.capture_key is data.encryption_key
-    assert endpoint.variant_name == "AllTraffic" and endpoint.endpoint_name == ENDPOINT
+    assert endpoint.capture_bucket is team.data_bucket and endpoint.capture_key is team.data_key
+    monitored = endpoint.monitored_endpoint
+    assert monitored.endpoint is endpoint and monitored.deployed is True
+    assert (monitored.capture_bucket, monitored.capture_key) == (team.data_bucket, team.data_key)
+    assert (monitored.capture_prefix, monitored.variant_name) == ("data-capture/", "AllTraffic")
+    # A reference to the endpoint, so a monitor of the prefix waits for it.
+    name = {"Fn::GetAtt": [stack.get_logical_id(endpoint.cfn_endpoint), "EndpointName"]}
+    assert stack.resolve(monitored.endpoint_capture_prefix) == {"Fn::Join": ["", ["data-capture/", name, "/"]]}
 
 
-def test_role_may_write_exactly_the_capture_prefix(raw):
-    statements = _role_statements(raw)
-    puts = [s for s in statements if "s3:PutObject" in _as_list(s["Action"])]
-    assert len(puts) == 1
-    assert puts[0]["Resource"]["Fn::Join"][1][1] == f"/data-capture/{ENDPOINT}/*"
-    assert not any("s3:DeleteObject*" in _as_list(s["Action"]) for s in statements)
+def test_role_may_write_exactly_the_capture_prefix(tpl, o):
+    stack, team = o["stack"], o["team"]
+    statements = role_statements(tpl.to_json(), _id(stack, team.execution_role))
+    puts = [s for s in statements if "s3:PutObject" in _actions(s)]
+    assert [p["Resource"] for p in puts] == [
+        {"Fn::Join": ["", [{"Fn::GetAtt": [_id(stack, team.data_bucket), "Arn"]}, f"/data-capture/{ENDPOINT}/*"]]}]
+    assert not any("s3:DeleteObject*" in _actions(s) for s in statements)
+    # The bucket's own key: one KMS statement (from the bucket grant), no second one from capture_key.
+    assert len([s for s in statements if any(a.startswith("kms:") for a in _actions(s))]) == 1
 
 
-def test_role_may_manage_enis_for_the_vpc(raw):
-    eni = [s for s in _role_statements(raw) if "ec2:CreateNetworkInterface" in _as_list(s["Action"])]
-    assert len(eni) == 1 and eni[0]["Resource"] == "*"
+def test_role_may_manage_enis_for_the_vpc(tpl, o):
+    statements = role_statements(tpl.to_json(), _id(o["stack"], o["team"].execution_role))
+    assert [s["Resource"] for s in statements if "ec2:CreateNetworkInterface" in _actions(s)] == ["*"]
 
 
-def test_endpoint_waits_for_the_role_policies(raw):
-    endpoint = raw["Resources"][_logical_id(raw, "AWS::SageMaker::Endpoint")]
-    policies = [k for k in resources_of_type(raw, "AWS::IAM::Policy") if k.startswith("Role")]
-    assert set(policies) <= set(endpoint["DependsOn"])
+def test_endpoint_waits_for_the_role_and_its_policies(tpl, o):
+    stack, role = o["stack"], o["team"].execution_role
+    policies = tpl.find_resources("AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": _id(stack, role)}]}})
+    (endpoint,) = tpl.find_resources("AWS::SageMaker::Endpoint").values()
+    assert policies and {*policies, _id(stack, role)} <= set(endpoint["DependsOn"])
 
 
 # ------------------------------------------------------ deployment, rollback
-def test_linear_blue_green_with_rollback_on_own_and_given_alarms(raw):
-    config = only_resource(raw, "AWS::SageMaker::Endpoint")["Properties"]["DeploymentConfig"]
-    policy = config["BlueGreenUpdatePolicy"]
-    assert policy["TrafficRoutingConfiguration"] == {
-        "Type": "LINEAR", "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 20}, "WaitIntervalInSeconds": 120}
-    assert policy["TerminationWaitInSeconds"] == 300
-    assert policy["MaximumExecutionTimeoutInSeconds"] == 1800
-    alarms = [a["AlarmName"]["Ref"] for a in config["AutoRollbackConfiguration"]["Alarms"]]
-    assert len(alarms) == 3 and all(raw["Resources"][a]["Type"] == "AWS::CloudWatch::Alarm" for a in alarms)
-    assert any(a.startswith("ExtraAlarm") for a in alarms)
+def test_linear_blue_green_with_rollback_on_own_and_given_alarms(tpl, o):
+    stack, endpoint = o["stack"], o["endpoint"]
+    own = [stack.get_logical_id(a.node.default_child) for a in (endpoint.error_alarm, endpoint.latency_alarm)]
+    tpl.has_resource_properties("AWS::SageMaker::Endpoint", {"DeploymentConfig": {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {"Type": "LINEAR", "WaitIntervalInSeconds": 120,
+                                            "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 20}},
+            "TerminationWaitInSeconds": 300,
+            "MaximumExecutionTimeoutInSeconds": 1800,
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": {"Ref": i}} for i in
+                                                 [*own, _id(stack, o["extra"])]]},
+    }})
 
 
-def test_rollback_alarms_watch_5xx_and_p99_latency_of_the_variant(raw, built):
-    endpoint = built[1]["endpoint"]
-    assert len(endpoint.rollback_alarms) == 3
-    alarms = {v["Properties"]["MetricName"]: v["Properties"] for v in resources_of_type(raw, "AWS::CloudWatch::Alarm").values()}
-    dims = [{"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "VariantName", "Value": "AllTraffic"}]
-    errors, latency = alarms["Invocation5XXErrors"], alarms["ModelLatency"]
-    assert errors["Dimensions"] == latency["Dimensions"] == dims
-    assert (errors["Statistic"], errors["Threshold"], errors["ComparisonOperator"]) == (
-        "Sum", 3, "GreaterThanOrEqualToThreshold")
-    assert (latency["ExtendedStatistic"], latency["Threshold"]) == ("p99", 250_000)  # microseconds
-    for alarm in (errors, latency):
-        assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (60, 3, 3)
-        assert alarm["TreatMissingData"] == "notBreaching"
-        assert alarm["Namespace"] == "AWS/SageMaker"
+def test_rollback_alarms_watch_5xx_and_p99_latency_each_minute_by_literal_name(tpl):
+    common = {"Namespace": "AWS/SageMaker", "Dimensions": DIMENSIONS, "Period": 60, "EvaluationPeriods": 3,
+              "DatapointsToAlarm": 3, "TreatMissingData": "notBreaching"}
+    tpl.has_resource_properties("AWS::CloudWatch::Alarm", {
+        **common, "MetricName": "Invocation5XXErrors", "Statistic": "Sum", "Threshold": 3,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold"})
+    tpl.has_resource_properties("AWS::CloudWatch::Alarm", {
+        **common, "MetricName": "ModelLatency", "ExtendedStatistic": "p99", "Threshold": 250_000,  # microseconds
+        "ComparisonOperator": "GreaterThanThreshold"})
 
 
 # --------------------------------------------------------------- autoscaling
-def test_autoscaling_target_and_policy(raw):
-    target_id = _logical_id(raw, "AWS::ApplicationAutoScaling::ScalableTarget")
-    target = raw["Resources"][target_id]["Properties"]
-    assert target["ServiceNamespace"] == "sagemaker"
-    assert target["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
-    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 8)
-    endpoint_id = _logical_id(raw, "AWS::SageMaker::Endpoint")
-    assert target["ResourceId"] == {"Fn::Join": ["", ["endpoint/", {"Fn::GetAtt": [endpoint_id, "EndpointName"]},
-                                                      "/variant/AllTraffic"]]}
-    assert "RoleARN" not in target  # the service-linked role, not an extra empty role
-    assert not [r for r in resources_of_type(raw, "AWS::IAM::Role").values()
-                if "application-autoscaling" in str(r)]
-    policy = only_resource(raw, "AWS::ApplicationAutoScaling::ScalingPolicy")["Properties"]
-    assert policy["ScalingTargetId"] == {"Ref": target_id}
-    assert policy["TargetTrackingScalingPolicyConfiguration"] == {
-        "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
-        "TargetValue": 750, "ScaleInCooldown": 600, "ScaleOutCooldown": 30,
-    }
+def test_autoscaling_target_and_policy(tpl, o):
+    stack, endpoint = o["stack"], o["endpoint"]
+    target = Capture()
+    tpl.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {
+        "ServiceNamespace": "sagemaker",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        "MinCapacity": 2, "MaxCapacity": 8,
+        "ResourceId": {"Fn::Join": ["", ["endpoint/", {"Fn::GetAtt": [stack.get_logical_id(endpoint.cfn_endpoint),
+                                                                       "EndpointName"]}, "/variant/AllTraffic"]]},
+        "RoleARN": Match.absent(),  # the service-linked role, not an extra empty role
+    })
+    assert not [r for r in tpl.find_resources("AWS::IAM::Role").values() if "application-autoscaling" in str(r)]
+    tpl.has_resource_properties("AWS::ApplicationAutoScaling::ScalingPolicy", {
+        "ScalingTargetId": {"Ref": target},
+        "TargetTrackingScalingPolicyConfiguration": {
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+            "TargetValue": 750, "ScaleInCooldown": 600, "ScaleOutCooldown": 30},
+    })
+    assert target.as_string() == stack.get_logical_id(endpoint.scalable_target)
 
 
-def test_autoscaled_updates_keep_the_instance_count(raw):
-    endpoint = only_resource(raw, "AWS::SageMaker::Endpoint")["Properties"]
-    assert endpoint["RetainAllVariantProperties"] is True
-    assert endpoint["ExcludeRetainedVariantProperties"] == [{"VariantPropertyType": "DataCaptureConfig"}]
+def test_autoscaled_updates_keep_the_instance_count(tpl):
+    tpl.has_resource_properties("AWS::SageMaker::Endpoint", {
+        "RetainAllVariantProperties": True,
+        "ExcludeRetainedVariantProperties": [{"VariantPropertyType": "DataCaptureConfig"}],
+    })
 
 
-# ------------------------------------------------------- metrics and grants
-def test_metrics(built):
-    endpoint = built[1]["endpoint"]
+# ------------------------------------------------------- IEndpoint, metrics, grants
+def test_endpoint_name_and_arn_are_references(o):
+    stack, endpoint = o["stack"], o["endpoint"]
+    endpoint_id = stack.get_logical_id(endpoint.cfn_endpoint)
+    assert stack.resolve(endpoint.endpoint_name) == {"Fn::GetAtt": [endpoint_id, "EndpointName"]}
+    assert stack.resolve(endpoint.endpoint_arn) == {"Ref": endpoint_id}
+    assert stack.resolve(endpoint.endpoint_ref.endpoint_arn) == {"Ref": endpoint_id}
+    assert endpoint.node.default_child is endpoint.cfn_endpoint
+    assert endpoint.role is o["team"].execution_role
+
+
+def test_metrics_default_to_five_minutes_on_the_referenced_name(o):
+    stack, endpoint = o["stack"], o["endpoint"]
     expected = {
         "metric_invocations": ("Invocations", "Sum"),
         "metric_invocations_per_instance": ("InvocationsPerInstance", "Sum"),
@@ -259,46 +300,126 @@ def test_metrics(built):
         "metric_invocation_4xx_errors": ("Invocation4XXErrors", "Sum"),
         "metric_invocation_5xx_errors": ("Invocation5XXErrors", "Sum"),
     }
-    for method, (name, statistic) in expected.items():
+    name = {"Fn::GetAtt": [stack.get_logical_id(endpoint.cfn_endpoint), "EndpointName"]}
+    for method, (metric_name, statistic) in expected.items():
         metric = getattr(endpoint, method)()
-        assert (metric.namespace, metric.metric_name, metric.statistic) == ("AWS/SageMaker", name, statistic)
-        assert metric.dimensions == {"EndpointName": ENDPOINT, "VariantName": "AllTraffic"}
-        assert metric.period.to_seconds() == 60
-    custom = endpoint.metric("ModelSetupTime", statistic="Maximum", period=Duration.minutes(5))
-    assert (custom.metric_name, custom.statistic, custom.period.to_seconds()) == ("ModelSetupTime", "Maximum", 300)
+        assert (metric.namespace, metric.metric_name, metric.statistic) == ("AWS/SageMaker", metric_name, statistic)
+        assert stack.resolve(metric.dimensions) == {"EndpointName": name, "VariantName": "AllTraffic"}
+        assert metric.period.to_seconds() == 300
+    custom = endpoint.metric("ModelSetupTime", statistic="Maximum", period=Duration.minutes(1))
+    assert (custom.metric_name, custom.statistic, custom.period.to_seconds()) == ("ModelSetupTime", "Maximum", 60)
     assert endpoint.metric_model_latency(statistic="p90").statistic == "p90"
 
 
-def test_grant_invoke_is_scoped_to_the_endpoint(raw):
-    (statement,) = [s for p in resources_of_type(raw, "AWS::IAM::Policy").values()
-                    for s in p["Properties"]["PolicyDocument"]["Statement"]
-                    if s["Action"] == "sagemaker:InvokeEndpoint"]
-    assert statement["Resource"]["Fn::Join"][1][-1] == f":endpoint/{ENDPOINT}"
+def test_grant_invoke_is_scoped_to_the_endpoint(tpl, o):
+    stack = o["stack"]
+    tpl.has_resource_properties("AWS::IAM::Policy", {
+        "Roles": [{"Ref": _id(stack, o["caller"])}],
+        "PolicyDocument": {"Statement": [{"Action": "sagemaker:InvokeEndpoint", "Effect": "Allow",
+                                          "Resource": {"Ref": stack.get_logical_id(o["endpoint"].cfn_endpoint)}}]},
+    })
+
+
+def test_an_alarm_in_another_stack_depends_on_the_endpoint_stack(result, o):
+    consumer = result.template("Consumer")
+    from_endpoint = {"Fn::ImportValue": Match.string_like_regexp(r"^Endpoint:")}
+    consumer.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "Dimensions": Match.array_with([{"Name": "EndpointName", "Value": from_endpoint}])})
+    consumer.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": Match.array_with([
+        {"Action": "sagemaker:InvokeEndpoint", "Effect": "Allow", "Resource": Match.array_with([from_endpoint])}])}})
+    assert "Endpoint" in [s.stack_name for s in o["consumer"].dependencies]
+
+
+def test_importers(result, o):
+    consumer, by_name, by_arn = o["consumer"], o["by_name"], o["by_arn"]
+    assert by_name.endpoint_name == "Fraud-Scoring"
+    assert json.dumps(consumer.resolve(by_name.endpoint_arn)).endswith(':endpoint/fraud-scoring"]]}')  # lower case
+    assert by_arn.endpoint_name == "legacy-scoring"
+    assert by_arn.endpoint_arn == f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/legacy-scoring"
+    assert by_arn.endpoint_ref.endpoint_arn == by_arn.endpoint_arn
+    result.template("Consumer").has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {
+        "Statement": Match.array_with([{"Action": "sagemaker:InvokeEndpoint", "Effect": "Allow",
+                                        "Resource": Match.array_with([consumer.resolve(by_name.endpoint_arn)])}])}})
+
+
+def test_aws_cdk_lib_accepts_it_as_an_iendpoint():
+    """An aws-cdk-lib construct that takes ``sagemaker.IEndpoint`` reads its name and calls ``grant_invoke``."""
+    app = App()
+    serving, api_stack = Stack(app, "Serving"), Stack(app, "Api")
+    role = iam.Role(serving, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    endpoint = ModelEndpoint(serving, "Scoring", role=role, model_package_arn=PACKAGE_ARN)
+    api = apigateway.RestApi(api_stack, "Api")
+    for endpoint_like in (endpoint, ModelEndpoint.from_endpoint_name(api_stack, "Imported", "other-scoring")):
+        api.root.add_resource(endpoint_like.node.id).add_method(
+            "POST", apigateway.SagemakerIntegration(endpoint_like))
+    template = Template.from_stack(api_stack)
+    invoke = Capture()
+    template.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({"Action": "sagemaker:InvokeEndpoint", "Resource": invoke})])}})
+    assert "Serving:" in json.dumps(invoke.as_object())  # the deployed endpoint's ARN, imported from its stack
 
 
 # ---------------------------------------------------------------- serverless
-def test_serverless_variant(raw_serverless):
-    config = only_resource(raw_serverless, "AWS::SageMaker::EndpointConfig")["Properties"]
-    (variant,) = config["ProductionVariants"]
-    assert variant["ServerlessConfig"] == {"MemorySizeInMB": 3072, "MaxConcurrency": 10, "ProvisionedConcurrency": 2}
-    assert "InstanceType" not in variant and "InitialInstanceCount" not in variant
-    assert "DataCaptureConfig" not in config and "KmsKeyId" not in config
-    model = only_resource(raw_serverless, "AWS::SageMaker::Model")["Properties"]
-    assert model["EnableNetworkIsolation"] is False  # not supported for serverless
-    assert model["PrimaryContainer"] == {"ModelPackageName": PACKAGE_ARN}
-    assert model["ExecutionRoleArn"] == "arn:aws:iam::111122223333:role/existing-sagemaker-role"
-    routing = only_resource(raw_serverless, "AWS::SageMaker::Endpoint")["Properties"]["DeploymentConfig"][
-        "BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
-    assert routing == {"Type": "CANARY", "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
-                       "WaitIntervalInSeconds": 60}
-    assert not resources_of_type(raw_serverless, "AWS::ApplicationAutoScaling::ScalableTarget")
-
-
-def test_serverless_attributes(built):
-    endpoint = built[1]["serverless"]
-    assert endpoint.capture_bucket is None and endpoint.capture_prefix is None and endpoint.capture_s3_uri is None
-    assert endpoint.endpoint_name.startswith("serverless-scoring-")  # generated, lower case
+def test_serverless_variant_on_an_imported_role(result, o):
+    tpl = result.template("Serverless")
+    tpl.has_resource_properties("AWS::SageMaker::EndpointConfig", {
+        "ProductionVariants": [Match.object_like({
+            "ServerlessConfig": {"MemorySizeInMB": 3072, "MaxConcurrency": 10, "ProvisionedConcurrency": 2},
+            "InstanceType": Match.absent(), "InitialInstanceCount": Match.absent()})],
+        "DataCaptureConfig": Match.absent(),
+        "KmsKeyId": Match.absent(),
+    })
+    tpl.has_resource_properties("AWS::SageMaker::Model", {
+        "EnableNetworkIsolation": False,  # not supported for serverless
+        "PrimaryContainer": {"ModelPackageName": {"Fn::Join": ["", Match.array_with([
+            ":model-package/fraud-detection/7"])]}},  # <group>/<version> in the stack's account and region
+        "ExecutionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/team-sagemaker",
+    })
+    tpl.has_resource_properties("AWS::SageMaker::Endpoint", {"DeploymentConfig": {"BlueGreenUpdatePolicy": {
+        "TrafficRoutingConfiguration": {"Type": "CANARY", "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+                                        "WaitIntervalInSeconds": 60}}}})
+    tpl.resource_count_is("AWS::ApplicationAutoScaling::ScalableTarget", 0)
+    endpoint = o["serverless"]
+    assert endpoint.capture_bucket is None and endpoint.capture_prefix is None and endpoint.monitored_endpoint is None
     assert len(endpoint.rollback_alarms) == 2
+
+
+def test_generated_endpoint_name_is_lower_case_and_literal_in_its_own_alarms(result, o):
+    stack = o["serverless_stack"]
+    name = Capture()
+    result.template("Serverless").has_resource_properties("AWS::SageMaker::Endpoint", {"EndpointName": name})
+    assert name.as_string().startswith("serverless-scoring-") and name.as_string() == name.as_string().lower()
+    result.template("Serverless").has_resource_properties("AWS::CloudWatch::Alarm", {
+        "Dimensions": Match.array_with([{"Name": "EndpointName", "Value": name.as_string()}])})
+    assert stack.resolve(o["serverless"].endpoint_name) == {
+        "Fn::GetAtt": [stack.get_logical_id(o["serverless"].cfn_endpoint), "EndpointName"]}
+
+
+# ---------------------------------------------------------- bring your own
+def test_imported_bucket_with_an_explicit_key_and_an_imported_role(result, o):
+    tpl, key_arn = result.template("Imported"), o["team_imported"].data_key.key_arn
+    tpl.has_resource_properties("AWS::SageMaker::EndpointConfig", {"DataCaptureConfig": Match.object_like({
+        "DestinationS3Uri": "s3://team-capture/data-capture", "KmsKeyId": key_arn})})
+    statements = Capture()
+    tpl.has_resource_properties("AWS::IAM::Policy", {
+        "Roles": ["team-sagemaker"], "PolicyDocument": {"Statement": statements}})
+    text = json.dumps(statements.as_array())
+    assert ":s3:::team-capture/data-capture/imported-scoring/*" in text and "s3:PutObject" in text
+    kms_statements = [s for s in statements.as_array() if "kms:Encrypt" in _actions(s)]
+    assert [s["Resource"] for s in kms_statements] == [key_arn]  # the explicit key, granted on the key
+    tpl.has_resource("AWS::SageMaker::Endpoint", {"DependsOn": Match.array_with([Match.string_like_regexp("Policy")])})
+
+
+def test_role_of_another_stack_gets_grants_from_a_policy_of_the_endpoint_stack(result, o):
+    platform, foreign = result.template("Platform"), result.template("ForeignRole")
+    assert "data-capture" not in json.dumps(result.json("Platform"))  # nothing added to the role's own stack
+    policy = foreign.find_resources("AWS::IAM::Policy")
+    (policy_id,) = policy
+    text = json.dumps(policy[policy_id])
+    assert "/data-capture/foreign-scoring/*" in text and "Fn::ImportValue" in text  # attached to the imported role
+    foreign.has_resource("AWS::SageMaker::Endpoint", {"DependsOn": [policy_id]})
+    assert "Platform" in [s.stack_name for s in o["foreign_stack"].dependencies]
+    platform.resource_count_is("AWS::IAM::Role", 1)
 
 
 # ------------------------------------------------------------------ quality
@@ -310,8 +431,8 @@ def test_cfn_lint_clean(result):
     assert {s: result.lint(s) for s in result.stacks} == {s: [] for s in result.stacks}
 
 
-def test_snapshot(raw, json_snapshot):
-    assert normalized(raw) == json_snapshot
+def test_logical_ids(result, json_snapshot):
+    assert {name: logical_ids(template) for name, template in result.stacks.items()} == json_snapshot
 
 
 # ---------------------------------------------------------------- bad input
@@ -329,14 +450,19 @@ def _stack():
 
 def _endpoint(stack=None, **props):
     stack = stack or _stack()
-    props.setdefault("role", iam.Role.from_role_arn(stack, "R", "arn:aws:iam::111122223333:role/r"))
+    props.setdefault("role", iam.Role.from_role_arn(stack, "R", f"arn:aws:iam::{ACCOUNT}:role/r"))
     if "model_data_url" not in props and "image" not in props:
         props.setdefault("model_package_arn", PACKAGE_ARN)
     return ModelEndpoint(stack, "E", **props)
 
 
 def _bucket(stack):
-    return SecureBucket(stack, "B")
+    return s3.Bucket(stack, "B")
+
+
+def _alarms(stack, count):
+    return [cloudwatch.Alarm.from_alarm_arn(stack, f"A{i}", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:a{i}")
+            for i in range(count)]
 
 
 _SL = ServerlessInference()
@@ -356,13 +482,11 @@ _SL = ServerlessInference()
         (lambda: _endpoint(environment={"BAD-KEY": "x"}), "environment"),
         (lambda: _endpoint(environment={"K": 1}), "environment"),
         (lambda: _endpoint(endpoint_name="bad_name"), "endpoint_name"),
+        (lambda: _endpoint(endpoint_name="x" * 64), "endpoint_name"),
         (lambda: _endpoint(variant_name="x" * 64), "variant_name"),
         (lambda: _endpoint(instance_type="m5.large"), "instance_type"),
-        (lambda: _endpoint(instance_type="ml.m5"), "instance_type"),
+        (lambda: _endpoint(instance_type="ml.p3.2xlarg"), "instance_type"),
         (lambda: _endpoint(instance_count=0), "instance_count"),
-        (lambda: _endpoint(role="arn:aws:iam::111122223333:role/r"), "role"),
-        (lambda: _endpoint(deployment={"traffic_routing": "canary"}), "deployment"),
-        (lambda: _endpoint(autoscaling={"min_capacity": 1}), "autoscaling"),
         (lambda: _endpoint(network_isolation="yes"), "network_isolation"),
         # data capture
         (lambda: (s := _stack()) and _endpoint(s, capture_bucket=_bucket(s), capture_sampling_percentage=101),
@@ -377,7 +501,9 @@ _SL = ServerlessInference()
          "capture_json_content_types"),
         (lambda: (s := _stack()) and _endpoint(s, capture_bucket=_bucket(s), capture_root_prefix="/capture/"),
          "capture_root_prefix"),
-        (lambda: _endpoint(capture_bucket="my-bucket"), "capture_bucket"),
+        (lambda: (s := _stack()) and _endpoint(s, capture_bucket=_bucket(s), capture_root_prefix="capture"),
+         "capture_root_prefix"),
+        (lambda: (s := _stack()) and _endpoint(s, capture_key=kms.Key(s, "K")), "capture_key"),
         # serverless: what AWS does not support
         (lambda: (s := _stack()) and _endpoint(s, serverless=_SL, capture_bucket=_bucket(s)), "capture_bucket"),
         (lambda: _endpoint(serverless=_SL, autoscaling=AutoScaling()), "autoscaling"),
@@ -419,16 +545,18 @@ _SL = ServerlessInference()
          "deployment.size_instances"),
         (lambda: _endpoint(instance_count=1, deployment=DeploymentPolicy(traffic_routing="linear", size_instances=1)),
          "deployment.size_instances"),
-        (lambda: (s := _stack()) and _endpoint(s, rollback_alarms=[
-            cloudwatch.Alarm.from_alarm_arn(s, f"A{i}", f"arn:aws:cloudwatch:eu-west-1:111122223333:alarm:a{i}")
-            for i in range(9)]), "rollback_alarms"),
-        (lambda: _endpoint(rollback_alarms=["alarm-name"]), "rollback_alarms"),
+        (lambda: (s := _stack()) and _endpoint(s, rollback_alarms=_alarms(s, 9)), "rollback_alarms"),
         # encryption and network
         (lambda: (s := _stack()) and _endpoint(s, instance_type="ml.m5d.large", volume_kms_key=kms.Key(s, "K")),
          "volume_kms_key"),
         (lambda: (s := _stack()) and _endpoint(s, vpc_subnets=[ec2.Subnet.from_subnet_id(s, "Sn", "subnet-1")]),
          "security_groups"),
-        (lambda: _endpoint(vpc_subnets="subnet-1"), "vpc_subnets"),
+        (lambda: (s := _stack()) and _endpoint(
+            s, security_groups=[ec2.SecurityGroup.from_security_group_id(s, "Sg", "sg-1")]), "vpc_subnets"),
+        # importers
+        (lambda: ModelEndpoint.from_endpoint_name(_stack(), "I", "bad_name"), "endpoint_name"),
+        (lambda: ModelEndpoint.from_endpoint_arn(_stack(), "I", f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/x"),
+         "endpoint_arn"),
     ],
 )
 def test_bad_props_name_the_prop(make, prop):
@@ -442,13 +570,29 @@ def test_error_message_names_owner_value_and_allowed():
     assert str(err.value).startswith("DeploymentPolicy 'size_percent': invalid value 60; allowed: an integer in [1, 50]")
     with pytest.raises(ValueError) as err:
         _endpoint(serverless=_SL, network_isolation=True)
-    assert "ModelEndpoint 'network_isolation'" in str(err.value) and "Serverless" in str(err.value)
+    assert str(err.value).startswith("ModelEndpoint 'network_isolation': invalid value True; allowed:")
+    assert "Serverless" in str(err.value)
+    with pytest.raises(ValueError) as err:
+        _endpoint(endpoint_name="bad_name")
+    assert str(err.value).startswith("ModelEndpoint 'endpoint_name': invalid value 'bad_name'; allowed: 1-63 ")
 
 
-def test_local_storage_instance_without_kms_is_fine_and_tokens_pass_through():
+def test_bad_input_creates_nothing():
     stack = _stack()
-    endpoint = _endpoint(stack, instance_type="ml.g5.xlarge")
-    assert endpoint.instance_type == "ml.g5.xlarge"
+    with pytest.raises(ValueError):
+        _endpoint(stack, instance_count=0)
+    assert stack.node.try_find_child("E") is None
+
+
+def test_accepted_edge_values_and_tokens_pass_through():
+    stack = _stack()
+    _endpoint(stack, instance_type="ml.g5.xlarge")  # local storage without a volume key is fine
     other = Stack(stack.node.root, "T")
     count = CfnParameter(other, "Count", type="Number", default=1).value_as_number
-    _endpoint(other, instance_count=count)  # unresolved: checked by CloudFormation
+    package = CfnParameter(other, "Package").value_as_string
+    name = CfnParameter(other, "Name").value_as_string
+    endpoint = _endpoint(other, instance_count=count, model_package_arn=package, endpoint_name=name,
+                         rollback_alarms=_alarms(other, 8))  # unresolved values: checked by CloudFormation
+    assert len(endpoint.rollback_alarms) == 10
+    unversioned = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/marketplace-model"
+    assert _endpoint(model_package_arn=unversioned).model is not None

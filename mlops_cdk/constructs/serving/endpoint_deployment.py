@@ -1,0 +1,132 @@
+"""How a ``ModelEndpoint`` is updated and scaled: rollback alarms, the blue/green deployment config, autoscaling.
+
+Kept apart from the endpoint's model, config and grants: these pieces only
+read a :class:`~mlops_cdk.settings.DeploymentPolicy` / :class:`~mlops_cdk.settings.AutoScaling`
+and the endpoint's metrics, and each is a CloudFormation property or resource of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from ...settings import AutoScaling, DeploymentPolicy
+from .endpoint_metrics import EndpointMetrics
+
+# SageMaker evaluates rollback alarms during the baking periods of a deployment (minutes long).
+# One-minute periods make ``alarm_evaluation_periods`` count minutes, so a bad fleet is rolled back
+# within its wait; with the metrics' default 5-minute period a short bake would end before an alarm could fire.
+ROLLBACK_PERIOD = Duration.minutes(1)
+
+
+def create_rollback_alarms(
+    scope: Construct, metrics: EndpointMetrics, deployment: DeploymentPolicy, label: str,
+) -> tuple[cloudwatch.Alarm, cloudwatch.Alarm]:
+    """``Invocation5XXErrors`` (sum) and ``ModelLatency`` (p99) alarms of the variant, thresholds from ``deployment``.
+
+    ``metrics`` must name the endpoint literally: the endpoint lists these
+    alarms in its ``AutoRollbackConfiguration``, so they cannot reference it.
+    """
+    periods = deployment.alarm_evaluation_periods
+    errors = cloudwatch.Alarm(
+        scope,
+        "Invocation5xxAlarm",
+        metric=metrics.metric_invocation_5xx_errors(period=ROLLBACK_PERIOD),
+        threshold=deployment.error_threshold,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluation_periods=periods,
+        datapoints_to_alarm=periods,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=(
+            f"Endpoint {label}: >= {deployment.error_threshold} 5XX errors a minute for "
+            f"{periods} minute(s); rolls back a deployment in progress."
+        ),
+    )
+    latency = cloudwatch.Alarm(
+        scope,
+        "ModelLatencyAlarm",
+        metric=metrics.metric_model_latency(statistic="p99", period=ROLLBACK_PERIOD),
+        threshold=deployment.latency_threshold_ms * 1000,  # ModelLatency is in microseconds
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluation_periods=periods,
+        datapoints_to_alarm=periods,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=(
+            f"Endpoint {label}: p99 model latency above {deployment.latency_threshold_ms} ms for "
+            f"{periods} minute(s); rolls back a deployment in progress."
+        ),
+    )
+    return errors, latency
+
+
+def deployment_config(
+    deployment: DeploymentPolicy, rollback_alarms: Sequence[cloudwatch.IAlarm],
+) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
+    """The endpoint's blue/green update policy; any of ``rollback_alarms`` in ALARM during a bake rolls back."""
+    shifting = deployment.traffic_routing != "all_at_once"
+    size = None
+    if shifting:
+        size = sagemaker.CfnEndpoint.CapacitySizeProperty(
+            type="CAPACITY_PERCENT" if deployment.size_percent is not None else "INSTANCE_COUNT",
+            value=deployment.size_percent if deployment.size_percent is not None else deployment.size_instances,
+        )
+    routing = sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
+        type=deployment.cfn_type,
+        canary_size=size if deployment.traffic_routing == "canary" else None,
+        linear_step_size=size if deployment.traffic_routing == "linear" else None,
+        wait_interval_in_seconds=deployment.wait_interval_seconds if shifting else None,
+    )
+    return sagemaker.CfnEndpoint.DeploymentConfigProperty(
+        blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
+            traffic_routing_configuration=routing,
+            termination_wait_in_seconds=deployment.termination_wait_seconds,
+            maximum_execution_timeout_in_seconds=deployment.max_execution_timeout_seconds,
+        ),
+        auto_rollback_configuration=sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
+            alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=a.alarm_name) for a in rollback_alarms],
+        ),
+    )
+
+
+def create_autoscaling(
+    scope: Construct, endpoint_name: str, variant_name: str, autoscaling: AutoScaling,
+) -> tuple[appscaling.CfnScalableTarget, appscaling.CfnScalingPolicy]:
+    """Target tracking of invocations per instance on the variant's ``DesiredInstanceCount``.
+
+    ``endpoint_name`` should reference the endpoint, so the target is
+    registered once the endpoint exists.
+    """
+    # L1 on purpose: without RoleARN, Application Auto Scaling uses (and
+    # creates if needed) its SageMaker service-linked role; the L2 would
+    # add an extra, permission-less role.
+    target = appscaling.CfnScalableTarget(
+        scope,
+        "ScalableTarget",
+        service_namespace="sagemaker",
+        scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+        resource_id=f"endpoint/{endpoint_name}/variant/{variant_name}",
+        min_capacity=autoscaling.min_capacity,
+        max_capacity=autoscaling.max_capacity,
+    )
+    policy = appscaling.CfnScalingPolicy
+    scaling = policy(
+        scope,
+        "InvocationsPerInstance",
+        policy_name="invocations-per-instance",
+        policy_type="TargetTrackingScaling",
+        scaling_target_id=target.ref,
+        target_tracking_scaling_policy_configuration=policy.TargetTrackingScalingPolicyConfigurationProperty(
+            target_value=autoscaling.target_invocations_per_instance,
+            predefined_metric_specification=policy.PredefinedMetricSpecificationProperty(
+                predefined_metric_type="SageMakerVariantInvocationsPerInstance",
+            ),
+            scale_in_cooldown=autoscaling.scale_in_cooldown_seconds,
+            scale_out_cooldown=autoscaling.scale_out_cooldown_seconds,
+        ),
+    )
+    return target, scaling
