@@ -1,12 +1,13 @@
-"""ScheduledRetraining, DriftRetraining, PipelineNotifications and SageMakerPipelineTarget: wiring, IAM, patterns.
+"""ScheduledRetraining, RetrainingGate and PipelineNotifications built from plain and imported aws-cdk-lib resources.
 
-One synthesized stack holds every construct (one synth for the module).
-Event patterns are checked twice: as JSON, and by matching realistic events
-(the drift checker's event, CloudWatch alarm and S3 events, SageMaker status
-changes) with moto's EventBridge pattern matcher after resolving the
-template's intrinsics. Input-transformer templates are rendered the way
-EventBridge substitutes ``<placeholders>`` (raw, unescaped) and each line must
-stay a valid JSON string.
+One app, synthesized once: stack ``Own`` builds every construct from
+``own_resources`` (plain aws-cdk-lib constructs, a plain and an imported alarm,
+pipelines and an endpoint imported by name), stack ``Imported`` from
+``imported_resources``, a pipeline imported by ARN and an imported queue; no
+FoundationStack. Event patterns are also checked by matching realistic events
+(the drift checker's, CloudWatch alarm, S3 and SageMaker status changes) with
+moto's EventBridge matcher, and input-transformer templates are rendered the way
+EventBridge substitutes ``<placeholders>`` (raw, unescaped).
 """
 
 from __future__ import annotations
@@ -15,58 +16,71 @@ import json
 import re
 
 import pytest
-from aws_cdk import App, Aws, Duration, Stack
+from aws_cdk import App, Duration, Environment, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_sns as sns
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Capture, Match
 from moto.events.models import EventPattern
 
-from mlops_cdk.constructs.alert_topic import AlertTopic
-from mlops_cdk.constructs.pipeline_notifications import PipelineNotifications
-from mlops_cdk.constructs.pipeline_target import SageMakerPipelineTarget
-from mlops_cdk.constructs.retraining import (
-    REASONS,
-    DriftRetraining,
-    ScheduledRetraining,
-    pipeline_arn_of,
-    validate_schedule,
-)
-from mlops_cdk.constructs.secure_bucket import SecureBucket
-from tests.harness import normalized, resources_of_type, role_statements, synth
+from mlops_cdk.constructs.build.sagemaker_pipeline import SageMakerPipeline
+from mlops_cdk.constructs.foundation.alert_topic import AlertTopic
+from mlops_cdk.constructs.retraining.pipeline_notifications import PipelineNotifications
+from mlops_cdk.constructs.retraining.retraining_gate import RetrainingGate
+from mlops_cdk.constructs.retraining.scheduled_retraining import ScheduledRetraining
+from mlops_cdk.constructs.serving.model_endpoint import ModelEndpoint
+from tests.harness import ACCOUNT, REGION, imported_resources, logical_ids, own_resources, synth
 
-PIPELINE = "fraud-training"
-OTHER_PIPELINE = "churn-training"
+ENV = Environment(account=ACCOUNT, region=REGION)
 DECLARED = ("ProcessingInstanceType", "TrainingInstanceType", "InputData", "TrainingRounds", "LearningRate",
             "AccuracyThreshold", "ModelApprovalStatus", "Reason")
-ACCURACY_ALARM_ARN = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:fraud-accuracy-drop"
-REGION, ACCOUNT, PARTITION = "eu-west-1", "123456789012", "aws"
-PIPELINE_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{PIPELINE}"
+# SageMaker lower-cases pipeline names in ARNs (and so in its events and in IAM).
+PIPELINE_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/fraud-training"
+OTHER_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/churn-training"
+QUALITY_ALARM_ARN = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:fraud-accuracy-drop"
+IMPORTED_QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:team-dead-letters"
+
+
+# ------------------------------------------------------------ the app
+BUILT: dict[str, object] = {}
 
 
 def build(app: App) -> None:
-    stack = Stack(app, "Retraining")
-    arn = pipeline_arn_of(stack, PIPELINE)
-    alerts = AlertTopic(stack, "Alerts")
-    data = SecureBucket(stack, "Data", event_bridge_enabled=True)
-    drift_alarm = cloudwatch.Alarm(
-        stack, "DriftAlarm", metric=cloudwatch.Metric(namespace="MLOps/ModelMonitoring", metric_name="MaxFeatureDrift"),
-        threshold=0.2, evaluation_periods=1)
-    ScheduledRetraining(
-        stack, "Weekly", pipeline_arn=arn, schedule="cron(0 3 ? * MON *)",
+    own = Stack(app, "Own", env=ENV)
+    res = own_resources(own)
+    pipeline = SageMakerPipeline.from_pipeline_name(own, "Pipeline", "Fraud-Training")
+    drift_alarm = cloudwatch.Alarm(own, "DriftAlarm", threshold=0.2, evaluation_periods=1,
+                                   metric=cloudwatch.Metric(namespace="MLOps/ModelMonitoring",
+                                                            metric_name="MaxFeatureDrift"))
+    BUILT.update(own=own, res=res, drift_alarm=drift_alarm)
+    BUILT["weekly"] = ScheduledRetraining(
+        own, "Weekly", pipeline=pipeline,
+        schedule=scheduler.ScheduleExpression.cron(minute="0", hour="3", week_day="MON"),
         parameters={"Reason": "Scheduled", "InputData": "s3://bucket/training-data/"},
-        pipeline_parameters=DECLARED, alert_topic=alerts,
-    )
-    DriftRetraining(
-        stack, "OnDrift", pipeline_name=PIPELINE, pipeline_arn=arn, pipeline_parameters=DECLARED,
-        alarms={"fraud-data-drift": "DataDrift", ACCURACY_ALARM_ARN: "ModelQualityDrop", drift_alarm: "DataDrift"},
-        drift_endpoints=["fraud-endpoint"], new_data_bucket=data, cooldown_minutes=90, alert_topic=alerts,
-    )
-    PipelineNotifications(stack, "Notify", pipeline_name=PIPELINE, pipeline_arn=arn, topic=alerts)
-    plain = sns.Topic(stack, "PlainTopic", enforce_ssl=True)
-    PipelineNotifications(
-        stack, "NotifyOther", pipeline_name=OTHER_PIPELINE, pipeline_arn=pipeline_arn_of(stack, OTHER_PIPELINE),
-        topic=plain, failure_details=False, statuses=["Failed", "Succeeded"],
-    )
+        pipeline_parameters=DECLARED, alert_topic=res.alert_topic)
+    BUILT["gate"] = RetrainingGate(
+        own, "Gate", pipeline=pipeline, pipeline_parameters=DECLARED, drift_alarms=[drift_alarm],
+        quality_alarms=[cloudwatch.Alarm.from_alarm_arn(own, "QualityAlarm", QUALITY_ALARM_ARN)],
+        drift_endpoints=[ModelEndpoint.from_endpoint_name(own, "Endpoint", "fraud-endpoint")],
+        new_data_bucket=res.data_bucket, new_data_suffix="_SUCCESS", cooldown=Duration.minutes(90),
+        start_parameters={"TrainingRounds": "50"}, alert_topic=res.alert_topic)
+    PipelineNotifications(own, "Notify", pipeline=pipeline, topic=res.alert_topic)
+    BUILT["alerts"] = alerts = AlertTopic(own, "Alerts")
+    PipelineNotifications(own, "NotifyOther", pipeline=SageMakerPipeline.from_pipeline_arn(own, "Other", OTHER_ARN),
+                          topic=alerts, failure_details=False, statuses=["Failed", "Succeeded"])
+
+    # Resources imported by ARN name an account and region: so does a stack using them (or CDK cannot tell
+    # whether a rule and its target share an environment).
+    imported = Stack(app, "Imported", env=ENV)
+    res = imported_resources(imported)
+    pipeline = SageMakerPipeline.from_pipeline_arn(imported, "Pipeline", PIPELINE_ARN)
+    ScheduledRetraining(imported, "Weekly", pipeline=pipeline,
+                        dead_letter_queue=sqs.Queue.from_queue_arn(imported, "Queue", IMPORTED_QUEUE_ARN))
+    RetrainingGate(imported, "Gate", pipeline=pipeline, pipeline_parameters=["Reason"], drift_events=False,
+                   quality_alarms=[cloudwatch.Alarm.from_alarm_arn(imported, "QualityAlarm", QUALITY_ALARM_ARN)],
+                   new_data_bucket=res.data_bucket)
+    PipelineNotifications(imported, "Notify", pipeline=pipeline, topic=res.alert_topic)
 
 
 @pytest.fixture(scope="module")
@@ -75,144 +89,144 @@ def result():
 
 
 @pytest.fixture(scope="module")
-def raw(result):
-    return result.json("Retraining")
+def own(result):
+    return result.template("Own")
 
 
-def by_path(raw, type_name: str, path_part: str) -> dict[str, dict]:
-    return {k: v for k, v in resources_of_type(raw, type_name).items() if path_part in k}
+@pytest.fixture(scope="module")
+def imported(result):
+    return result.template("Imported")
 
 
-def one(raw, type_name: str, path_part: str) -> tuple[str, dict]:
-    found = by_path(raw, type_name, path_part)
-    assert len(found) == 1, sorted(found)
-    return next(iter(found.items()))
+def logical_id(construct) -> str:
+    return Stack.of(construct).get_logical_id(construct.node.default_child)
 
 
-def resolve(node, raw):
-    """Resolve the intrinsics a test needs: pseudo parameters, Fn::Join, Ref/GetAtt to stable placeholders."""
+def resolve(node):
+    """Intrinsics as EventBridge would see them: pseudo parameters, joins, and stable stand-ins for references."""
     if isinstance(node, dict):
         if "Ref" in node:
-            return {"AWS::Partition": PARTITION, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
-                    "AWS::URLSuffix": "amazonaws.com"}.get(node["Ref"], f"ref:{node['Ref']}")
+            return {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}.get(
+                node["Ref"], f"ref:{node['Ref']}")
         if "Fn::Join" in node:
-            sep, parts = node["Fn::Join"]
-            return sep.join(str(resolve(p, raw)) for p in parts)
+            separator, parts = node["Fn::Join"]
+            return separator.join(str(resolve(part)) for part in parts)
         if "Fn::GetAtt" in node:
-            return f"getatt:{node['Fn::GetAtt'][0]}.{node['Fn::GetAtt'][1]}"
-        return {k: resolve(v, raw) for k, v in node.items()}
-    if isinstance(node, list):
-        return [resolve(v, raw) for v in node]
-    return node
+            return "getatt:{}.{}".format(*node["Fn::GetAtt"])
+        return {key: resolve(value) for key, value in node.items()}
+    return [resolve(value) for value in node] if isinstance(node, list) else node
+
+
+def rule_pattern(template, description_regexp: str) -> dict:
+    (rule,) = template.find_resources("AWS::Events::Rule", {"Properties": {
+        "Description": Match.string_like_regexp(description_regexp)}}).values()
+    return resolve(rule["Properties"]["EventPattern"])
+
+
+def matches(pattern: dict, event: dict) -> bool:
+    return EventPattern(None, pattern).matches_event(event)
+
+
+def policy_statements(template, role_logical_id: str) -> list[dict]:
+    policies = template.find_resources("AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": role_logical_id}]}})
+    return [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
 
 
 # ====================================================== ScheduledRetraining
-def test_schedule_starts_the_pipeline_with_its_parameters(raw):
-    _, rule = one(raw, "AWS::Events::Rule", "Weekly")
-    props = rule["Properties"]
-    assert props["ScheduleExpression"] == "cron(0 3 ? * MON *)"
-    assert props["State"] == "ENABLED"
-    (target,) = props["Targets"]
-    assert resolve(target["Arn"], raw) == PIPELINE_ARN
-    assert target["SageMakerPipelineParameters"] == {"PipelineParameterList": [
-        {"Name": "InputData", "Value": "s3://bucket/training-data/"}, {"Name": "Reason", "Value": "Scheduled"}]}
-    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 7200}
+def test_schedule_starts_the_pipeline_with_its_parameters_and_keeps_failed_starts(own):
+    role, queue = Capture(), Capture()
+    own.has_resource_properties("AWS::Scheduler::Schedule", {
+        "ScheduleExpression": "cron(0 3 ? * MON *)",
+        "State": "ENABLED",
+        "Target": {
+            "Arn": PIPELINE_ARN,
+            "RoleArn": {"Fn::GetAtt": [role, "Arn"]},
+            "SageMakerPipelineParameters": {"PipelineParameterList": [
+                {"Name": "Reason", "Value": "Scheduled"}, {"Name": "InputData", "Value": "s3://bucket/training-data/"}]},
+            "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 7200},
+            "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue, "Arn"]}},
+        },
+    })
+    assert queue.as_string() == logical_id(BUILT["weekly"].dead_letter_queue)
+    dead_letters = own.to_json()["Resources"][queue.as_string()]
+    assert dead_letters["Properties"]["SqsManagedSseEnabled"] is True
+    assert (dead_letters["DeletionPolicy"], dead_letters["UpdateReplacePolicy"]) == ("Retain", "Retain")
 
 
-def test_schedule_role_may_only_start_that_pipeline(raw):
-    _, rule = one(raw, "AWS::Events::Rule", "Weekly")
-    role_id = rule["Properties"]["Targets"][0]["RoleArn"]["Fn::GetAtt"][0]
-    role = raw["Resources"][role_id]["Properties"]
-    assert role["AssumeRolePolicyDocument"]["Statement"] == [
-        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}}]
-    assert "ManagedPolicyArns" not in role
-    (statement,) = role_statements(raw, role_id)
-    assert statement["Effect"] == "Allow" and statement["Action"] == "sagemaker:StartPipelineExecution"
-    assert resolve(statement["Resource"], raw) == PIPELINE_ARN
+def test_schedule_role_may_only_start_that_pipeline_and_write_its_queue(own):
+    role = logical_id(BUILT["weekly"].role)
+    own.has_resource_properties("AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [{
+        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"},
+        "Condition": {"StringEquals": {
+            "aws:SourceAccount": ACCOUNT,
+            "aws:SourceArn": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/default"}}}]}})
+    assert policy_statements(own, role) == [
+        {"Action": "sagemaker:StartPipelineExecution", "Effect": "Allow", "Resource": PIPELINE_ARN},
+        {"Action": "sqs:SendMessage", "Effect": "Allow",
+         "Resource": {"Fn::GetAtt": [logical_id(BUILT["weekly"].dead_letter_queue), "Arn"]}},
+    ]
+    assert "ManagedPolicyArns" not in own.to_json()["Resources"][role]["Properties"]
 
 
-def test_schedule_dead_letter_queue_is_encrypted_and_only_this_rule_may_send(raw):
-    rule_id, rule = one(raw, "AWS::Events::Rule", "Weekly")
-    queue_id = rule["Properties"]["Targets"][0]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
-    queue = raw["Resources"][queue_id]
-    assert queue["Properties"]["SqsManagedSseEnabled"] is True
-    assert queue["DeletionPolicy"] == "Retain"
-    (policy,) = [p for p in resources_of_type(raw, "AWS::SQS::QueuePolicy").values()
-                 if p["Properties"]["Queues"] == [{"Ref": queue_id}]]
-    stmts = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert {"Bool": {"aws:SecureTransport": "false"}} in [s.get("Condition") for s in stmts if s["Effect"] == "Deny"]
-    (allow,) = [s for s in stmts if s["Effect"] == "Allow"]
-    assert allow["Principal"] == {"Service": "events.amazonaws.com"} and allow["Action"] == "sqs:SendMessage"
-    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
+def test_a_given_queue_is_used_as_is_and_the_default_schedule_is_weekly(imported):
+    imported.has_resource_properties("AWS::Scheduler::Schedule", {
+        "ScheduleExpression": "rate(7 days)",
+        "Target": {"DeadLetterConfig": {"Arn": IMPORTED_QUEUE_ARN},
+                   "SageMakerPipelineParameters": {"PipelineParameterList": [{"Name": "Reason",
+                                                                              "Value": "Scheduled"}]}},
+    })
+    imported.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": [
+        {"Action": "sagemaker:StartPipelineExecution", "Effect": "Allow", "Resource": PIPELINE_ARN},
+        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": IMPORTED_QUEUE_ARN}]}})
+    # only the gate's, the notifier's and the notifications' own queues: none for the schedule
+    imported.resource_count_is("AWS::SQS::Queue", 3)
 
 
-def test_every_dead_letter_queue_has_an_alarm(raw):
-    queues = resources_of_type(raw, "AWS::SQS::Queue")
-    alarmed = set()
-    for alarm in resources_of_type(raw, "AWS::CloudWatch::Alarm").values():
-        props = alarm["Properties"]
-        if props.get("MetricName") == "ApproximateNumberOfMessagesVisible":
-            (dimension,) = props["Dimensions"]
-            alarmed.add(dimension["Value"]["Fn::GetAtt"][0])
-            assert props["Threshold"] == 1 and props["TreatMissingData"] == "notBreaching"
-    # the plain-topic notifications' DLQ alarms on the plain topic; every queue is watched
-    assert alarmed == set(queues)
+def test_every_dead_letter_queue_has_an_alarm(own, imported):
+    for template in (own, imported):
+        queues = set(template.find_resources("AWS::SQS::Queue"))
+        alarms = template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {
+            "MetricName": "ApproximateNumberOfMessagesVisible", "Threshold": 1, "TreatMissingData": "notBreaching"}})
+        watched = {a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms.values()}
+        assert len(queues) >= 3 and watched == queues
 
 
-# ======================================================== DriftRetraining
-def test_gate_may_only_list_and_start_that_pipeline(raw):
-    fn_id, fn = one(raw, "AWS::Lambda::Function", "OnDriftGate")
-    role_id = fn["Properties"]["Role"]["Fn::GetAtt"][0]
-    sagemaker = [s for s in role_statements(raw, role_id) if any(a.startswith("sagemaker:") for a in _actions(s))]
-    (statement,) = sagemaker
-    assert sorted(_actions(statement)) == ["sagemaker:ListPipelineExecutions", "sagemaker:StartPipelineExecution"]
-    assert resolve(statement["Resource"], raw) == PIPELINE_ARN
-    for s in role_statements(raw, role_id):
-        assert "*" not in json.dumps(s["Resource"]), s
-        assert not any("*" in a for a in _actions(s)), s
+# ======================================================== RetrainingGate
+def test_gate_may_only_list_and_start_that_pipeline(own):
+    role = Capture()
+    own.has_resource_properties("AWS::Lambda::Function", {
+        "Role": {"Fn::GetAtt": [role, "Arn"]}, "ReservedConcurrentExecutions": 1,
+        "Environment": {"Variables": Match.object_like({"PIPELINE_NAME": "Fraud-Training"})}})
+    statements = policy_statements(own, role.as_string())
+    sagemaker_statements = [s for s in statements if str(s["Action"]).startswith("sagemaker:")]
+    assert sorted((s["Action"], s["Resource"]) for s in sagemaker_statements) == [
+        ("sagemaker:ListPipelineExecutions", PIPELINE_ARN),
+        ("sagemaker:StartPipelineExecution", PIPELINE_ARN)]
+    assert "*" not in json.dumps(statements)
 
 
-def _actions(statement) -> list[str]:
-    actions = statement["Action"]
-    return [actions] if isinstance(actions, str) else actions
+def test_gate_environment_is_what_the_gate_lambda_reads(own):
+    variables = Capture()
+    own.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": variables}})
+    env = resolve(variables.as_object())
+    assert {k: env[k] for k in ("PIPELINE_NAME", "PIPELINE_PARAMETERS", "COOLDOWN_MINUTES", "DEFAULT_ALARM_REASON",
+                                "DRIFT_EVENT_SOURCE", "METRIC_NAMESPACE", "NEW_DATA_PREFIX", "NEW_DATA_SUFFIX")} == {
+        "PIPELINE_NAME": "Fraud-Training", "PIPELINE_PARAMETERS": ",".join(DECLARED), "COOLDOWN_MINUTES": "90",
+        "DEFAULT_ALARM_REASON": "DataDrift", "DRIFT_EVENT_SOURCE": "mlops-cdk.drift-checker",
+        "METRIC_NAMESPACE": "MLOps/Retraining", "NEW_DATA_PREFIX": "training-data/", "NEW_DATA_SUFFIX": "_SUCCESS"}
+    assert env["NEW_DATA_BUCKET"] == f"ref:{logical_id(BUILT['res'].data_bucket)}"
+    assert json.loads(env["START_PARAMETERS"]) == {"TrainingRounds": "50"}
+    assert json.loads(env["ALARM_REASONS"]) == [
+        [f"getatt:{logical_id(BUILT['drift_alarm'])}.Arn", "DataDrift"], [QUALITY_ALARM_ARN, "ModelQualityDrop"]]
 
 
-def test_gate_configuration_and_concurrency(raw):
-    _, fn = one(raw, "AWS::Lambda::Function", "OnDriftGate")
-    props = fn["Properties"]
-    assert props["ReservedConcurrentExecutions"] == 1
-    assert props["Handler"] == "handler.handler" and props["Runtime"].startswith("python3")
-    env = resolve(props["Environment"]["Variables"], raw)
-    assert env["PIPELINE_NAME"] == PIPELINE
-    assert env["PIPELINE_PARAMETERS"].split(",") == list(DECLARED)
-    assert env["COOLDOWN_MINUTES"] == "90"
-    assert env["NEW_DATA_PREFIX"] == "training-data/"
-    assert env["METRIC_NAMESPACE"] == "MLOps/Retraining"
-    reasons = dict(json.loads(env["ALARM_REASONS"]))
-    assert reasons[f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:fraud-data-drift"] == "DataDrift"
-    assert reasons[ACCURACY_ALARM_ARN] == "ModelQualityDrop"
-    assert any(k.startswith("getatt:DriftAlarm") for k in reasons)
-
-
-def test_gate_rules_retry_and_keep_undeliverable_events(raw):
-    _, fn = one(raw, "AWS::Lambda::Function", "OnDriftGate")
-    dlq = fn["Properties"]["DeadLetterConfig"]["TargetArn"]
-    rules = by_path(raw, "AWS::Events::Rule", "OnDrift")
-    assert {re.sub(r"[0-9A-F]{8}$", "", k) for k in rules} == {
-        "OnDriftAlarmTrigger", "OnDriftDriftEventTrigger", "OnDriftNewDataTrigger"}
-    for rule in rules.values():
-        (target,) = rule["Properties"]["Targets"]
-        assert target["DeadLetterConfig"]["Arn"] == dlq
-        assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 21600}
-
-
-def pattern(raw, path_part):
-    _, rule = one(raw, "AWS::Events::Rule", path_part)
-    return resolve(rule["Properties"]["EventPattern"], raw)
-
-
-def matches(raw, path_part, event) -> bool:
-    return EventPattern(None, pattern(raw, path_part)).matches_event(event)
+def test_gate_rules_retry_into_the_gates_dead_letter_queue(own):
+    queue = logical_id(BUILT["gate"].dead_letter_queue)
+    rules = own.find_resources("AWS::Events::Rule", {"Properties": {"Targets": [{
+        "Arn": {"Fn::GetAtt": [logical_id(BUILT["gate"].function.function), "Arn"]},
+        "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue, "Arn"]}},
+        "RetryPolicy": {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 21600}}]}})
+    assert len(rules) == 3 == len(BUILT["gate"].rules)
 
 
 def alarm_event(arn, state="ALARM"):
@@ -220,13 +234,13 @@ def alarm_event(arn, state="ALARM"):
             "detail": {"alarmName": arn.rsplit(":", 1)[1], "state": {"value": state}}}
 
 
-def test_alarm_pattern_matches_those_alarms_entering_alarm(raw):
-    assert pattern(raw, "OnDriftAlarmTrigger")["detail"] == {"state": {"value": ["ALARM"]}}
-    by_name = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:fraud-data-drift"
-    assert matches(raw, "OnDriftAlarmTrigger", alarm_event(by_name))
-    assert matches(raw, "OnDriftAlarmTrigger", alarm_event(ACCURACY_ALARM_ARN))
-    assert not matches(raw, "OnDriftAlarmTrigger", alarm_event(ACCURACY_ALARM_ARN, state="OK"))
-    assert not matches(raw, "OnDriftAlarmTrigger", alarm_event(f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:cpu"))
+def test_alarm_trigger_matches_those_alarms_entering_alarm(own):
+    pattern = rule_pattern(own, "^Drift and quality alarms")
+    drift_arn = f"getatt:{logical_id(BUILT['drift_alarm'])}.Arn"
+    assert matches(pattern, alarm_event(QUALITY_ALARM_ARN))
+    assert matches(pattern, alarm_event(drift_arn))
+    assert not matches(pattern, alarm_event(QUALITY_ALARM_ARN, state="OK"))
+    assert not matches(pattern, alarm_event(f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:cpu"))
 
 
 def drift_event(endpoint="fraud-endpoint", **overrides):
@@ -236,14 +250,12 @@ def drift_event(endpoint="fraud-endpoint", **overrides):
             "detail": {**detail, **overrides}}
 
 
-def test_drift_pattern_matches_the_drift_checkers_event_for_this_endpoint(raw):
-    from mlops_cdk.lambdas.drift_checker import handler as checker
-
-    event = drift_event()
-    assert (event["source"], event["detail-type"]) == (checker.DEFAULT_EVENT_SOURCE, checker.EVENT_DETAIL_TYPE)
-    assert matches(raw, "OnDriftDriftEventTrigger", event)
-    assert not matches(raw, "OnDriftDriftEventTrigger", drift_event(endpoint="other-endpoint"))
-    assert not matches(raw, "OnDriftDriftEventTrigger", {**event, "source": "someone.else"})
+def test_drift_trigger_matches_the_drift_checkers_events_for_its_endpoints(own):
+    pattern = rule_pattern(own, "^Feature drift detected")
+    assert matches(pattern, drift_event())
+    assert not matches(pattern, drift_event(endpoint="other-endpoint"))
+    assert not matches(pattern, drift_event(status="warning"))
+    assert not matches(pattern, {**drift_event(), "source": "someone.else"})
 
 
 def s3_event(bucket, key):
@@ -251,28 +263,35 @@ def s3_event(bucket, key):
             "detail": {"bucket": {"name": bucket}, "object": {"key": key}}}
 
 
-def test_new_data_pattern_matches_objects_under_the_training_data_prefix(raw):
-    bucket = pattern(raw, "OnDriftNewDataTrigger")["detail"]["bucket"]["name"][0]
-    assert bucket.startswith("ref:Data")  # the bucket's Ref
-    assert pattern(raw, "OnDriftNewDataTrigger")["detail"]["object"] == {"key": [{"prefix": "training-data/"}]}
-    assert matches(raw, "OnDriftNewDataTrigger", s3_event(bucket, "training-data/2026/part-0.csv"))
-    assert not matches(raw, "OnDriftNewDataTrigger", s3_event(bucket, "models/model.tar.gz"))
-    assert not matches(raw, "OnDriftNewDataTrigger", s3_event("other-bucket", "training-data/x.csv"))
+def test_new_data_trigger_matches_objects_under_the_prefix_of_that_bucket(own, imported):
+    bucket = f"ref:{logical_id(BUILT['res'].data_bucket)}"
+    pattern = rule_pattern(own, "^New training data")
+    assert matches(pattern, s3_event(bucket, "training-data/2026/part-0.csv"))
+    assert not matches(pattern, s3_event(bucket, "models/model.tar.gz"))
+    assert not matches(pattern, s3_event("other-bucket", "training-data/x.csv"))
+    assert matches(rule_pattern(imported, "^New training data"), s3_event("team-ml-data", "training-data/x.csv"))
 
 
-def test_drift_retraining_exposes_a_decision_metric():
-    stack = Stack(App(), "S")
-    gate = DriftRetraining(stack, "G", pipeline_name=PIPELINE, pipeline_arn=PIPELINE_ARN, pipeline_parameters=DECLARED)
-    metric = gate.metric_decisions("skipped")
-    assert (metric.namespace, metric.metric_name) == ("MLOps/Retraining", "RetrainingDecisions")
-    assert metric.dimensions == {"Pipeline": PIPELINE, "Decision": "skipped"}
-    with pytest.raises(ValueError, match="'decision'"):
-        gate.metric_decisions("maybe")
+@pytest.mark.parametrize(("description", "count"), [("^Drift and quality", 1), ("^New training", 1),
+                                                  ("^Feature drift", 0)])
+def test_only_the_triggers_asked_for_exist(imported, description, count):
+    imported.resource_properties_count_is("AWS::Events::Rule", {"Description": Match.string_like_regexp(
+        description)}, count)
+
+
+def test_decision_metric_uses_the_names_the_gate_publishes():
+    from mlops_cdk.lambdas._shared import contract
+
+    metric = BUILT["gate"].metric_decisions("skipped")
+    assert (metric.namespace, metric.metric_name, metric.statistic) == (
+        "MLOps/Retraining", contract.METRIC_RETRAINING_DECISIONS, "Sum")
+    assert metric.dimensions == {"Pipeline": "Fraud-Training", "Decision": "skipped"}
+    with pytest.raises(ValueError, match=r"^RetrainingGate 'decision': invalid value 'maybe'"):
+        BUILT["gate"].metric_decisions("maybe")
 
 
 # ================================================== PipelineNotifications
-def status_event(pipeline, status):
-    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{pipeline}"
+def status_event(arn, status):
     return {
         "version": "0", "id": "e", "detail-type": "SageMaker Model Building Pipeline Execution Status Change",
         "source": "aws.sagemaker", "account": ACCOUNT, "time": "2026-11-26T11:00:00Z", "region": REGION,
@@ -296,26 +315,20 @@ def render(transformer: dict, event: dict) -> list[str]:
     return [json.loads(line) for line in text.splitlines()]  # raises if a value broke the quoting
 
 
-def notification_rules(raw, pipeline):
-    """Status -> notification rule of ``pipeline``."""
-    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{pipeline}"
-    found = {}
-    for rule in resources_of_type(raw, "AWS::Events::Rule").values():
-        detail = resolve(rule["Properties"].get("EventPattern", {}), raw).get("detail", {})
-        if detail.get("pipelineArn") == [arn]:
-            (status,) = detail["currentPipelineExecutionStatus"]
-            found[status] = rule
-    return found
+def notification_rules(template, arn) -> dict[str, dict]:
+    """Status -> rule properties of the notifications of pipeline ``arn``."""
+    rules = template.find_resources("AWS::Events::Rule", {"Properties": {"EventPattern": {"detail": {
+        "pipelineArn": [arn]}}}})
+    return {r["Properties"]["EventPattern"]["detail"]["currentPipelineExecutionStatus"][0]: r["Properties"]
+            for r in rules.values()}
 
 
-def test_each_status_of_this_pipeline_has_a_rule(raw):
-    rules = notification_rules(raw, PIPELINE)
+def test_each_status_of_the_pipeline_has_a_rule_matching_only_it(own):
+    rules = notification_rules(own, PIPELINE_ARN)
     assert set(rules) == {"Executing", "Succeeded", "Failed", "Stopped"}
     for status, rule in rules.items():
-        assert EventPattern(None, resolve(rule["Properties"]["EventPattern"], raw)).matches_event(
-            status_event(PIPELINE, status))
-        assert not EventPattern(None, resolve(rule["Properties"]["EventPattern"], raw)).matches_event(
-            status_event(OTHER_PIPELINE, status))
+        assert matches(resolve(rule["EventPattern"]), status_event(PIPELINE_ARN, status))
+        assert not matches(resolve(rule["EventPattern"]), status_event(OTHER_ARN, status))
 
 
 @pytest.mark.parametrize(("status", "headline", "extra"), [
@@ -323,231 +336,178 @@ def test_each_status_of_this_pipeline_has_a_rule(raw):
     ("Succeeded", "execution SUCCEEDED", "ended: 2026-11-26T11:00:00Z"),
     ("Stopped", "execution STOPPED", "ended: 2026-11-26T11:00:00Z"),
 ])
-def test_status_messages_are_readable_text_without_a_lambda(raw, status, headline, extra):
-    rule = notification_rules(raw, PIPELINE)[status]
-    (target,) = rule["Properties"]["Targets"]
-    assert target["Arn"] == {"Ref": next(k for k in raw["Resources"] if k.startswith("AlertsTopic"))}
-    assert target["DeadLetterConfig"] and target["RetryPolicy"]["MaximumRetryAttempts"] == 8
-    lines = render(target["InputTransformer"], status_event(PIPELINE, status))
-    assert lines[0] == f"Retraining pipeline {PIPELINE}: {headline}"
+def test_status_messages_are_readable_text_without_a_lambda(own, status, headline, extra):
+    (target,) = notification_rules(own, PIPELINE_ARN)[status]["Targets"]
+    assert target["Arn"] == {"Ref": logical_id(BUILT["res"].alert_topic)}
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 86400}
+    lines = render(target["InputTransformer"], status_event(PIPELINE_ARN, status))
+    assert lines[0] == f"Retraining pipeline Fraud-Training: {headline}"
     assert f"ARN: {PIPELINE_ARN}/execution/p4jn9xou8a8s" in lines
     assert "Execution: DataDrift-20261126-100000" in lines
     assert any(extra in line for line in lines)
 
 
-def test_templates_only_use_fields_that_cannot_break_the_quoting(raw):
+def test_templates_only_use_fields_that_cannot_break_the_quoting(own):
     safe = {"$.detail.pipelineExecutionDisplayName", "$.detail.pipelineExecutionArn", "$.time",
             "$.detail.previousPipelineExecutionStatus", "$.detail.executionStartTime", "$.detail.executionEndTime"}
-    for rule in resources_of_type(raw, "AWS::Events::Rule").values():
-        for target in rule["Properties"].get("Targets", []):
-            if "InputTransformer" in target:
-                assert set(target["InputTransformer"]["InputPathsMap"].values()) <= safe
+    transformers = [t["InputTransformer"] for r in own.find_resources("AWS::Events::Rule").values()
+                    for t in r["Properties"]["Targets"] if "InputTransformer" in t]
+    assert len(transformers) == 5  # three of Notify, two of NotifyOther
+    for transformer in transformers:
+        assert set(transformer["InputPathsMap"].values()) <= safe
 
 
-def test_failures_go_to_the_notifier_which_may_only_read_this_pipelines_executions(raw):
-    failed = notification_rules(raw, PIPELINE)["Failed"]
-    (target,) = failed["Properties"]["Targets"]
-    fn_id = target["Arn"]["Fn::GetAtt"][0]
-    assert fn_id.startswith("NotifyFailureNotifier")
-    role_id = raw["Resources"][fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]
-    by_sid = {s.get("Sid"): s for s in role_statements(raw, role_id)}
-    read = by_sid["ReadThisPipelinesExecutions"]
-    assert sorted(_actions(read)) == ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps",
-                                      "sagemaker:ListPipelineParametersForExecution"]
-    assert resolve(read["Resource"], raw) == f"{PIPELINE_ARN}/execution/*"
-    assert by_sid["PublishAlerts"]["Action"] == "sns:Publish"
-    assert sorted(_actions(by_sid["EncryptAlerts"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
+@pytest.mark.parametrize("which", ["own", "imported"])
+def test_failures_go_to_the_notifier_which_may_only_read_runs_and_publish(request, which):
+    template = request.getfixturevalue(which)
+    (failed,) = notification_rules(template, PIPELINE_ARN)["Failed"]["Targets"]
+    function = failed["Arn"]["Fn::GetAtt"][0]
+    role = template.to_json()["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = policy_statements(template, role)
+    read = {"Sid": "ReadThisPipelinesExecutions", "Effect": "Allow", "Resource": f"{PIPELINE_ARN}/execution/*",
+            "Action": ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps",
+                       "sagemaker:ListPipelineParametersForExecution"]}
+    if which == "own":
+        publish = [{"Action": "sns:Publish", "Effect": "Allow", "Resource": {"Ref": logical_id(BUILT["res"].alert_topic)}},
+                   {"Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Effect": "Allow",
+                    "Resource": {"Fn::GetAtt": [logical_id(BUILT["res"].data_key), "Arn"]}}]
+    else:  # an imported topic has no key to encrypt with
+        publish = [{"Action": "sns:Publish", "Effect": "Allow", "Resource": f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts"}]
+    # after the function's own log and dead-letter statements
+    assert statements[2:] == [read, *publish]
 
 
-def test_alert_topic_policy_is_left_as_the_alert_topic_made_it(raw):
-    (policy,) = [p for p in resources_of_type(raw, "AWS::SNS::TopicPolicy").values()
-                 if p["Properties"]["Topics"][0]["Ref"].startswith("AlertsTopic")]
-    sids = [s.get("Sid") for s in policy["Properties"]["PolicyDocument"]["Statement"]]
-    assert "AllowAlarmsAndRulesToPublish" in sids and len(sids) == 2  # + the SSL-only deny
+def test_an_alert_topic_is_left_as_it_was_and_a_plain_topic_admits_eventbridge(own):
+    own.has_resource_properties("AWS::SNS::TopicPolicy", {
+        "Topics": [{"Ref": logical_id(BUILT["alerts"])}],
+        "PolicyDocument": {"Statement": [Match.object_like({"Sid": "AllowPublishThroughSSLOnly"}),
+                                         Match.object_like({"Sid": "AllowAlarmsAndRulesToPublish"})]}})
+    own.has_resource_properties("AWS::SNS::TopicPolicy", {
+        "Topics": [{"Ref": logical_id(BUILT["res"].alert_topic)}],
+        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
+            "Action": "sns:Publish", "Principal": {"Service": "events.amazonaws.com"}})])}})
 
 
-def test_a_plain_topic_gets_text_failures_and_an_eventbridge_grant(raw):
-    rules = notification_rules(raw, OTHER_PIPELINE)
+def test_text_failures_for_the_other_pipeline(own):
+    rules = notification_rules(own, OTHER_ARN)
     assert set(rules) == {"Failed", "Succeeded"}
-    (target,) = rules["Failed"]["Properties"]["Targets"]
-    assert target["Arn"]["Ref"].startswith("PlainTopic")
-    lines = render(target["InputTransformer"], status_event(OTHER_PIPELINE, "Failed"))
-    assert lines[0] == f"Retraining pipeline {OTHER_PIPELINE}: execution FAILED"
-    assert lines[-1].startswith("Why: aws sagemaker list-pipeline-execution-steps --pipeline-execution-arn arn:")
-    (policy,) = [p for p in resources_of_type(raw, "AWS::SNS::TopicPolicy").values()
-                 if p["Properties"]["Topics"][0]["Ref"].startswith("PlainTopic")]
-    assert any(s.get("Principal") == {"Service": "events.amazonaws.com"} and s["Action"] == "sns:Publish"
-               for s in policy["Properties"]["PolicyDocument"]["Statement"])
+    (target,) = rules["Failed"]["Targets"]
+    lines = render(target["InputTransformer"], status_event(OTHER_ARN, "Failed"))
+    assert lines[0] == "Retraining pipeline churn-training: execution FAILED"  # the name in the ARN
+    assert lines[-1] == f"Why: aws sagemaker list-pipeline-execution-steps --pipeline-execution-arn {OTHER_ARN}" \
+                        "/execution/p4jn9xou8a8s"
 
 
 # ============================================================== compliance
 def test_cdk_nag_and_cfn_lint_are_clean(result):
     assert result.nag_findings == []
-    assert result.lint("Retraining") == []
+    assert result.lint("Own") == []
+    assert result.lint("Imported") == []
 
 
-def test_snapshot(raw, json_snapshot):
-    assert normalized(raw) == json_snapshot
-
-
-# ============================================================== schedules
-@pytest.mark.parametrize("expression", [
-    "rate(1 minute)", "rate(5 minutes)", "rate(1 hour)", "rate(12 hours)", "rate(1 day)", "rate(7 days)",
-    "cron(0 3 ? * MON *)", "cron(0/15 * * * ? *)", "cron(0 18 ? * MON-FRI *)", "cron(0 8 1 * ? *)",
-    "cron(0 0 L * ? 2027)", "cron(0 10 ? * 6L 2026-2030)", "cron(30 2 ? JAN,JUL 2#1 *)", "cron(0 9 15W * ? *)",
-    "cron(5,35 14 * * ? *)", "cron(*/5 * * * ? *)", "cron(0 0 ? * SUN#2 *)",
-])
-def test_valid_schedules_pass(expression):
-    assert validate_schedule("X", "schedule", expression) == expression
-
-
-@pytest.mark.parametrize(("expression", "hint"), [
-    ("rate(1 days)", "singular"),
-    ("rate(7 day)", "plural"),
-    ("rate(0 minutes)", "positive integer"),
-    ("rate(-1 days)", "positive integer"),
-    ("rate(1.5 hours)", "positive integer"),
-    ("rate(2 weeks)", "minute"),
-    ("rate(7days)", "minute"),
-    ("cron(0 3 * * MON *)", "'?' in exactly one"),
-    ("cron(0 3 ? * ? *)", "'?' in exactly one"),
-    ("cron(0 3 * * ?)", "six fields"),
-    ("cron(0 3 ? * MON * *)", "six fields"),
-    ("cron(0  3 ? * MON *)", "six fields"),
-    ("cron(60 3 ? * MON *)", "minutes"),
-    ("cron(0 24 ? * MON *)", "hours"),
-    ("cron(0 3 32 * ? *)", "day-of-month"),
-    ("cron(0 3 ? 13 MON *)", "month"),
-    ("cron(0 3 ? * FUNDAY *)", "day-of-week"),
-    ("cron(0 3 ? * 8 *)", "day-of-week"),
-    ("cron(0 3 ? * MON 1969)", "year"),
-    ("cron(? 3 * * ? *)", "minutes"),
-    ("cron(0/0 3 ? * MON *)", "increment"),
-    ("0 3 * * *", "rate(1 minute"),
-    ("at(2026-12-01T00:00:00)", "rate(1 minute"),
-    ("", "rate(1 minute"),
-    (7, "rate(1 minute"),
-])
-def test_invalid_schedules_are_rejected_naming_the_prop(expression, hint):
-    with pytest.raises(ValueError, match=r"^X 'schedule': invalid value .*; allowed: .*" + re.escape(hint)):
-        validate_schedule("X", "schedule", expression)
+@pytest.mark.parametrize("stack", ["Own", "Imported"])
+def test_logical_ids(result, stack, json_snapshot):
+    assert logical_ids(result.json(stack)) == json_snapshot
 
 
 # ============================================================== bad input
-def stack() -> Stack:
-    return Stack(App(), "S")
-
-
-GOOD_DRIFT = {"pipeline_name": PIPELINE, "pipeline_arn": PIPELINE_ARN, "pipeline_parameters": DECLARED}
+def fresh():
+    stack = Stack(App(), "S")
+    return stack, SageMakerPipeline.from_pipeline_name(stack, "P", "fraud-training")
 
 
 @pytest.mark.parametrize(("props", "named"), [
-    ({"schedule": "rate(1 days)"}, "'schedule'"),
-    ({"schedule": "cron(0 3 * * * *)"}, "'schedule'"),
+    ({"pipeline": PIPELINE_ARN}, "'pipeline'"),
+    ({"schedule": "rate(7 days)"}, "'schedule': invalid value 'rate(7 days)'"),
     ({"parameters": {"Reason": "Vibes"}}, "'parameters['Reason']': invalid value 'Vibes'"),
-    ({"parameters": {"TrainingData": "s3://x/"}, "pipeline_parameters": DECLARED}, "'parameters': invalid value "
-                                                                                    "'TrainingData'"),
+    ({"parameters": {"TrainingData": "s3://x/"}, "pipeline_parameters": DECLARED},
+     "'parameters': invalid value 'TrainingData'"),
     ({"parameters": {"Bad Name": "x"}}, "'parameters'"),
     ({"parameters": {"Reason": 5}}, "'parameters'"),
     ({"parameters": {"InputData": "x" * 1025}}, "'parameters'"),
+    ({"parameters": ["Reason"]}, "'parameters'"),
     ({"pipeline_parameters": "Reason"}, "'pipeline_parameters'"),
+    ({"pipeline_parameters": ("InputData",)}, "'pipeline_parameters': invalid value ['InputData']"),
     ({"retry_attempts": -1}, "'retry_attempts'"),
-    ({"pipeline_arn": "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/Fraud-Training"}, "'pipeline_arn'"),
-    ({"pipeline_arn": "fraud-training"}, "'pipeline_arn'"),
-    ({"alert_topic": "ml-alerts"}, "'alert_topic'"),
+    ({"retry_attempts": 186}, "'retry_attempts'"),
+    ({"max_event_age": Duration.seconds(30)}, "'max_event_age'"),
+    ({"max_event_age": Duration.days(2)}, "'max_event_age'"),
+    ({"enabled": "yes"}, "'enabled'"),
 ])
 def test_scheduled_retraining_rejects_bad_props(props, named):
-    props = {"pipeline_arn": PIPELINE_ARN, **props}
+    stack, pipeline = fresh()
     with pytest.raises(ValueError, match=r"^ScheduledRetraining " + re.escape(named)):
-        ScheduledRetraining(stack(), "X", **props)
+        ScheduledRetraining(stack, "X", **{"pipeline": pipeline, **props})
+    assert stack.node.try_find_child("X") is None
 
 
 @pytest.mark.parametrize(("props", "named"), [
-    ({"cooldown_minutes": 0}, "'cooldown_minutes': invalid value 0"),
-    ({"cooldown_minutes": -30}, "'cooldown_minutes': invalid value -30"),
-    ({"cooldown_minutes": 1.5}, "'cooldown_minutes'"),
-    ({"cooldown_minutes": 43201}, "'cooldown_minutes'"),
-    ({"default_alarm_reason": "Vibes"}, "'default_alarm_reason': invalid value 'Vibes'; allowed: " +
-     " | ".join(REASONS)),
-    ({"alarms": {"fraud-drift": "Vibes"}}, "'alarms': invalid value 'Vibes'"),
-    ({"alarms": "fraud-drift"}, "'alarms'"),
-    ({"alarms": ["arn:aws:cloudwatch:eu-west-1:123:alarm:x"]}, "'alarms'"),
-    ({"alarms": ["a", "a"]}, "'alarms'"),
-    ({"start_parameters": {"TrainingData": "s3://x/"}}, "'start_parameters': invalid value 'TrainingData'"),
-    ({"start_parameters": {"Reason": "Manual"}}, "'start_parameters'"),
+    ({"pipeline": "fraud-training"}, "'pipeline'"),
     ({"pipeline_parameters": ("InputData",)}, "'pipeline_parameters'"),
     ({"pipeline_parameters": ("Reason", "Reason")}, "'pipeline_parameters'"),
     ({"pipeline_parameters": ()}, "'pipeline_parameters'"),
-    ({"pipeline_name": "fraud_training"}, "'pipeline_name'"),
-    ({"pipeline_arn": "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/other"}, "'pipeline_arn'"),
+    ({"pipeline_parameters": ("Reason", "Bad Name")}, "'pipeline_parameters'"),
+    ({"drift_alarms": QUALITY_ALARM_ARN}, "'drift_alarms'"),
+    ({"drift_alarms": [QUALITY_ALARM_ARN]}, "'drift_alarms': invalid value 'arn:"),
+    ({"quality_alarms": ["fraud-accuracy"]}, "'quality_alarms'"),
+    ({"drift_events": "yes"}, "'drift_events'"),
+    ({"drift_events": False}, "'drift_events'"),  # no trigger left
     ({"drift_event_source": "aws.sagemaker"}, "'drift_event_source'"),
-    ({"drift_endpoints": "fraud-endpoint"}, "'drift_endpoints'"),
+    ({"drift_endpoints": ["fraud-endpoint"]}, "'drift_endpoints': invalid value 'fraud-endpoint'"),
     ({"new_data_bucket": "my-bucket"}, "'new_data_bucket'"),
     ({"new_data_prefix": "/training-data/"}, "'new_data_prefix'"),
     ({"new_data_prefix": "training-*/"}, "'new_data_prefix'"),
-    ({"reserved_concurrency": 0}, "'reserved_concurrency'"),
+    ({"new_data_suffix": ""}, "'new_data_suffix'"),
+    ({"new_data_suffix": "*.csv"}, "'new_data_suffix'"),
+    ({"cooldown": 360}, "'cooldown'"),
+    ({"cooldown": Duration.seconds(30)}, "'cooldown'"),
+    ({"cooldown": Duration.seconds(90)}, "'cooldown': invalid value '1 minute 30 seconds'; allowed: whole minutes"),
+    ({"cooldown": Duration.days(31)}, "'cooldown'"),
+    ({"start_parameters": {"TrainingData": "s3://x/"}}, "'start_parameters': invalid value 'TrainingData'"),
+    ({"start_parameters": {"Reason": "Manual"}}, "'start_parameters'"),
     ({"metric_namespace": "AWS/SageMaker"}, "'metric_namespace'"),
-    ({"drift_events": False}, "'alarms'"),  # no trigger left
+    ({"reserved_concurrency": 0}, "'reserved_concurrency'"),
+    ({"event_retry_attempts": 186}, "'event_retry_attempts'"),
+    ({"max_event_age": Duration.hours(25)}, "'max_event_age'"),
 ])
-def test_drift_retraining_rejects_bad_props(props, named):
-    with pytest.raises(ValueError, match=r"^DriftRetraining " + re.escape(named)):
-        DriftRetraining(stack(), "X", **{**GOOD_DRIFT, **props})
+def test_retraining_gate_rejects_bad_props(props, named):
+    stack, pipeline = fresh()
+    with pytest.raises(ValueError, match=r"^RetrainingGate " + re.escape(named)):
+        RetrainingGate(stack, "X", **{"pipeline": pipeline, "pipeline_parameters": DECLARED, **props})
+    assert stack.node.try_find_child("X") is None
 
 
-def test_validation_happens_before_any_resource_is_created():
-    s = stack()
-    with pytest.raises(ValueError):
-        DriftRetraining(s, "X", **{**GOOD_DRIFT, "cooldown_minutes": 0})
-    assert s.node.try_find_child("X") is None
-
-
-def test_tokens_pass_unvalidated():
-    s = stack()
-    DriftRetraining(s, "X", pipeline_name=PIPELINE, pipeline_arn=pipeline_arn_of(s, PIPELINE),
-                    pipeline_parameters=DECLARED, alarms=[f"arn:{Aws.PARTITION}:cloudwatch:x"])
-    ScheduledRetraining(s, "Y", pipeline_arn=f"arn:{Aws.PARTITION}:sagemaker:x:y:pipeline/z")
+def test_an_alarm_is_either_a_drift_or_a_quality_alarm():
+    stack, pipeline = fresh()
+    alarm = cloudwatch.Alarm.from_alarm_arn(stack, "A", QUALITY_ALARM_ARN)
+    with pytest.raises(ValueError, match=r"^RetrainingGate 'quality_alarms'"):
+        RetrainingGate(stack, "X", pipeline=pipeline, pipeline_parameters=DECLARED, drift_alarms=[alarm],
+                       quality_alarms=[alarm])
 
 
 @pytest.mark.parametrize(("props", "named"), [
+    ({"pipeline": PIPELINE_ARN}, "'pipeline'"),
+    ({"topic": f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"}, "'topic'"),
     ({"statuses": ["Running"]}, "'statuses': invalid value 'Running'"),
     ({"statuses": []}, "'statuses'"),
+    ({"statuses": "Failed"}, "'statuses'"),
     ({"statuses": ["Failed", "Failed"]}, "'statuses'"),
-    ({"topic": "arn:aws:sns:eu-west-1:123456789012:alerts"}, "'topic'"),
     ({"failure_details": "yes"}, "'failure_details'"),
+    ({"retry_attempts": -1}, "'retry_attempts'"),
+    ({"max_event_age": Duration.seconds(59)}, "'max_event_age'"),
 ])
 def test_pipeline_notifications_reject_bad_props(props, named):
-    s = stack()
-    base = {"pipeline_name": PIPELINE, "pipeline_arn": PIPELINE_ARN, "topic": sns.Topic(s, "T")}
+    stack, pipeline = fresh()
+    topic = AlertTopic(stack, "T")
     with pytest.raises(ValueError, match=r"^PipelineNotifications " + re.escape(named)):
-        PipelineNotifications(s, "X", **{**base, **props})
+        PipelineNotifications(stack, "X", **{"pipeline": pipeline, "topic": topic, **props})
+    assert stack.node.try_find_child("X") is None
 
 
-def test_pipeline_arn_of_lower_cases_the_name():
-    s = Stack(App(), "S", env={"account": ACCOUNT, "region": REGION})
-    assert s.resolve(pipeline_arn_of(s, "Fraud-Training")) == {"Fn::Join": ["", [
-        "arn:", {"Ref": "AWS::Partition"}, f":sagemaker:{REGION}:{ACCOUNT}:pipeline/fraud-training"]]}
-
-
-# ================================================== SageMakerPipelineTarget
-@pytest.mark.parametrize(("parameters", "named"), [
-    ({"Bad Name": "x"}, "'parameters': invalid value 'Bad Name'"),
-    ({"InputData": "x" * 1025}, "'parameters'"),
-    ({f"P{i}": "x" for i in range(201)}, "'parameters'"),
-])
-def test_pipeline_target_validates_parameters_like_sagemaker(parameters, named):
-    with pytest.raises(ValueError, match=r"^SageMakerPipelineTarget " + re.escape(named)):
-        SageMakerPipelineTarget(PIPELINE_ARN, parameters=parameters)
-
-
-def test_pipeline_target_exposes_its_role_and_gives_each_target_its_own():
-    from aws_cdk import aws_events as events
-
-    s = stack()
-    rule = events.Rule(s, "R", schedule=events.Schedule.rate(Duration.days(1)))
-    first, second = SageMakerPipelineTarget(PIPELINE_ARN), SageMakerPipelineTarget(PIPELINE_ARN)
-    rule.add_target(first)
-    rule.add_target(second)
-    assert first.bound_role.node.id == "StartPipelineRole"
-    assert second.bound_role.node.id == "StartPipelineRoleTarget1"
-    queue = sqs.Queue(s, "Q")
-    assert SageMakerPipelineTarget(PIPELINE_ARN, dead_letter_queue=queue).bound_role is None  # until bound
+def test_tokens_pass_unvalidated():
+    stack, pipeline = fresh()
+    token = Token.as_string({"Ref": "SomeParameter"})
+    ScheduledRetraining(stack, "S", pipeline=pipeline, parameters={"Reason": token, "InputData": token})
+    RetrainingGate(stack, "G", pipeline=pipeline, pipeline_parameters=DECLARED, drift_event_source=token,
+                   new_data_bucket=s3.Bucket.from_bucket_name(stack, "B", "some-bucket"), new_data_prefix=token,
+                   new_data_suffix=token, start_parameters={"InputData": token})

@@ -1,7 +1,14 @@
-"""RetrainingStack: the whole loop wired to a FoundationStack, each switch, snapshot, cfn-lint, cdk-nag.
+"""RetrainingStack: settings from config only, objects from other stacks, no FoundationStack.
 
-One synth (foundation + retraining) for the module; the switches are checked
-on the construct tree without synthesizing.
+One app, synthesized once:
+* ``Retraining``: the issue's repro (``-c retraining_schedule=cron(0 3 ? * MON *)
+  -c retraining_cooldown_minutes=720``) on plain resources, a pipeline, alarms
+  and an endpoint that all live in the team's stack ``Team``;
+* ``RetrainingImported``: imported resources, with drift retraining and
+  notifications switched off in the config;
+* ``ScheduleOnly``: only the schedule, on imported resources and a pipeline
+  of ``PipelineOwner``: the pipeline alone orders the deployment.
+The switch matrix is checked on the construct tree, without synthesizing.
 """
 
 from __future__ import annotations
@@ -10,32 +17,82 @@ import json
 import re
 
 import pytest
-from aws_cdk import App, Aws
+from aws_cdk import App, Environment, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Capture, Match
 
-from mlops_cdk import FoundationStack, PlatformConfig
+from mlops_cdk.config import PlatformConfig
+from mlops_cdk.constructs.build.sagemaker_pipeline import SageMakerPipeline
+from mlops_cdk.constructs.serving.model_endpoint import ModelEndpoint
 from mlops_cdk.stacks.retraining import RetrainingStack
-from tests.harness import normalized, resources_of_type, synth
+from tests.harness import (
+    ACCOUNT,
+    REGION,
+    ROOT,
+    imported_resources,
+    logical_ids,
+    own_resources,
+    reference_context,
+    synth,
+)
+from tests.test_retraining import DECLARED, QUALITY_ALARM_ARN
 
-CONFIG = PlatformConfig(alert_emails=("ml-team@example.com",))
+ENV = Environment(account=ACCOUNT, region=REGION)
 PIPELINE = "mlops-fraud-detection-dev-training"
-DECLARED = ("ProcessingInstanceType", "TrainingInstanceType", "InputData", "TrainingRounds", "LearningRate",
-            "AccuracyThreshold", "ModelApprovalStatus", "Reason")
-ACCURACY_ALARM = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:mlops-fraud-detection-dev-accuracy"
+PIPELINE_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{PIPELINE}"  # in a stack with ENV
+# ... and in an environment-agnostic stack, as the reference app's
+PIPELINE_ARN_ANY_ENV = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":sagemaker:", {"Ref": "AWS::Region"}, ":",
+                                          {"Ref": "AWS::AccountId"}, f":pipeline/{PIPELINE}"]]}
+# What a DevOps engineer types (`cdk synth -c ...`): strings, converted by PlatformConfig.
+REPRO = {"retraining_schedule": "cron(0 3 ? * MON *)", "retraining_cooldown_minutes": "720", "monitoring_mode": "own"}
 
 
-def pipeline_arn() -> str:
-    return f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:pipeline/{PIPELINE}"
+def config(**context: str) -> PlatformConfig:
+    return PlatformConfig.from_context({**reference_context(), **context})
 
 
-def build(app: App, **overrides) -> RetrainingStack:
-    foundation = FoundationStack(app, "Foundation", config=CONFIG)
-    props = dict(
-        config=CONFIG, foundation=foundation, pipeline_name=PIPELINE, pipeline_arn=pipeline_arn(),
-        pipeline_parameters=DECLARED, drift_alarm_arns=["mlops-fraud-detection-dev-data-drift", ACCURACY_ALARM],
-        alarm_reasons={ACCURACY_ALARM: "ModelQualityDrop"}, drift_endpoints=["mlops-fraud-detection-dev"],
-    )
-    props.update(overrides)
-    return RetrainingStack(app, "Retraining", **props)
+BUILT: dict[str, object] = {}
+
+
+def team(app: App, id: str = "Team"):
+    """The team's own stack: resources, a pipeline, alarms and an endpoint made by other parts of its app."""
+    stack = Stack(app, id)
+    resources = own_resources(stack)
+    pipeline = SageMakerPipeline.from_pipeline_name(stack, "Pipeline", PIPELINE)
+    drift = cloudwatch.Alarm(stack, "DriftAlarm", threshold=0.2, evaluation_periods=1,
+                             metric=cloudwatch.Metric(namespace="MLOps/ModelMonitoring", metric_name="MaxFeatureDrift"))
+    quality = cloudwatch.Alarm.from_alarm_arn(stack, "QualityAlarm", QUALITY_ALARM_ARN)
+    return stack, resources, pipeline, drift, quality, ModelEndpoint.from_endpoint_name(stack, "Endpoint",
+                                                                                         "mlops-fraud-detection-dev")
+
+
+def build(app: App) -> None:
+    owner, resources, pipeline, drift, quality, endpoint = team(app)
+    BUILT.update(team=owner, resources=resources, drift=drift)
+    BUILT["retraining"] = RetrainingStack(
+        app, "Retraining", config=config(**REPRO), resources=resources, pipeline=pipeline,
+        pipeline_parameters=DECLARED, drift_alarms=[drift], quality_alarms=[quality], drift_endpoints=[endpoint])
+
+    imports = Stack(app, "Imports", env=ENV)
+    resources = imported_resources(imports)
+    sqs.Queue(imports, "Queue", enforce_ssl=True)  # a stack deploys only with a resource
+    BUILT["imports"] = imports
+    BUILT["imported"] = RetrainingStack(
+        app, "RetrainingImported", env=ENV,
+        config=config(retraining_on_drift="false", retraining_notifications="false"), resources=resources,
+        pipeline=SageMakerPipeline.from_pipeline_arn(imports, "Pipeline", PIPELINE_ARN), pipeline_parameters=["Reason"],
+        quality_alarms=[cloudwatch.Alarm.from_alarm_arn(imports, "QualityAlarm", QUALITY_ALARM_ARN)])
+
+    owner = Stack(app, "PipelineOwner", env=ENV)
+    iam.Role(owner, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    BUILT["owner"] = owner
+    BUILT["schedule_only"] = RetrainingStack(
+        app, "ScheduleOnly", env=ENV, resources=resources,
+        pipeline=SageMakerPipeline.from_pipeline_name(owner, "Pipeline", PIPELINE),
+        pipeline_parameters=DECLARED, config=config(retraining_on_drift="false", retraining_on_new_data="false",
+                                                    retraining_notifications="false"))
 
 
 @pytest.fixture(scope="module")
@@ -44,163 +101,182 @@ def result():
 
 
 @pytest.fixture(scope="module")
-def raw(result):
-    return result.json("Retraining")
+def template(result):
+    return result.template("Retraining")
 
 
-def rule(raw, path_part):
-    (found,) = [r for k, r in resources_of_type(raw, "AWS::Events::Rule").items() if k.startswith(path_part)]
-    return found["Properties"]
+@pytest.fixture(scope="module")
+def imported(result):
+    return result.template("RetrainingImported")
 
 
-def test_schedule_starts_the_pipeline_weekly_with_reason_scheduled(raw):
-    props = rule(raw, "ScheduleRule")
-    assert props["ScheduleExpression"] == "rate(7 days)"
-    (target,) = props["Targets"]
-    assert target["SageMakerPipelineParameters"] == {"PipelineParameterList": [{"Name": "Reason",
-                                                                                 "Value": "Scheduled"}]}
-    assert target["Arn"]["Fn::Join"][1][-1] == f":pipeline/{PIPELINE}"
-    assert target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0].startswith("EventsDeadLetterQueue")
+def logical_id(construct) -> str:
+    return Stack.of(construct).get_logical_id(construct.node.default_child)
 
 
-def test_drift_alarms_drift_events_and_new_data_reach_the_gate(raw):
-    gate = next(k for k in resources_of_type(raw, "AWS::Lambda::Function") if k.startswith("TriggersGate"))
-    for part in ("TriggersAlarmTrigger", "TriggersDriftEventTrigger", "TriggersNewDataTrigger"):
-        (target,) = rule(raw, part)["Targets"]
-        assert target["Arn"] == {"Fn::GetAtt": [gate, "Arn"]}
-    alarms = rule(raw, "TriggersAlarmTrigger")["EventPattern"]["resources"]
-    assert ACCURACY_ALARM in alarms
-    assert alarms[0]["Fn::Join"][1][-1] == ":alarm:mlops-fraud-detection-dev-data-drift"
-    assert rule(raw, "TriggersDriftEventTrigger")["EventPattern"]["detail"] == {
-        "status": ["drift"], "endpoint": ["mlops-fraud-detection-dev"]}
-    new_data = rule(raw, "TriggersNewDataTrigger")["EventPattern"]["detail"]
-    assert new_data["object"] == {"key": [{"prefix": "training-data/"}]}
-    assert "Fn::ImportValue" in new_data["bucket"]["name"][0]  # the foundation's data bucket
+def imported_from_team(construct) -> dict:
+    """How ``Retraining`` sees an attribute of a resource of ``Team``: an ``Fn::ImportValue`` naming it."""
+    return {"Fn::ImportValue": Match.string_like_regexp(f"^Team:ExportsOutput.*{logical_id(construct)}")}
 
 
-def test_gate_reasons_and_cooldown(raw):
-    (gate,) = [r for k, r in resources_of_type(raw, "AWS::Lambda::Function").items() if k.startswith("TriggersGate")]
-    env = gate["Properties"]["Environment"]["Variables"]
-    assert env["COOLDOWN_MINUTES"] == "360"
-    reasons = env["ALARM_REASONS"]["Fn::Join"][1]
-    assert json.dumps(ACCURACY_ALARM)[1:-1] in "".join(p for p in reasons if isinstance(p, str))
-    assert '"ModelQualityDrop"' in "".join(p for p in reasons if isinstance(p, str))
+# ------------------------------------------------------------ the issue's repro: config decides
+def test_the_schedule_and_cooldown_in_config_are_what_deploys(template):
+    template.has_resource_properties("AWS::Scheduler::Schedule", {
+        "ScheduleExpression": "cron(0 3 ? * MON *)",
+        "Target": {"Arn": PIPELINE_ARN_ANY_ENV,
+                   "SageMakerPipelineParameters": {"PipelineParameterList": [{"Name": "Reason",
+                                                                              "Value": "Scheduled"}]}}})
+    template.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({
+        "COOLDOWN_MINUTES": "720", "PIPELINE_NAME": PIPELINE, "PIPELINE_PARAMETERS": ",".join(DECLARED)})}})
 
 
-def test_notifications_go_to_the_foundations_alert_topic(raw):
-    statuses = {}
-    for key, r in resources_of_type(raw, "AWS::Events::Rule").items():
-        if key.startswith("Notifications"):
-            (status,) = r["Properties"]["EventPattern"]["detail"]["currentPipelineExecutionStatus"]
-            statuses[status] = r["Properties"]["Targets"][0]["Arn"]
-    assert set(statuses) == {"Executing", "Succeeded", "Failed", "Stopped"}
-    for status, arn in statuses.items():
-        if status == "Failed":
-            assert arn["Fn::GetAtt"][0].startswith("NotificationsFailureNotifier")
-        else:
-            assert "Fn::ImportValue" in arn and "Alerts" in arn["Fn::ImportValue"]
+def test_switches_in_config_are_what_deploys(imported):
+    imported.has_resource_properties("AWS::Scheduler::Schedule", {"ScheduleExpression": "rate(7 days)"})
+    imported.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({
+        "COOLDOWN_MINUTES": "360", "NEW_DATA_BUCKET": "team-ml-data", "ALARM_REASONS": "[]"})}})
+    imported.resource_count_is("AWS::Lambda::Function", 1)  # the gate: no failure notifier
+    imported.resource_count_is("AWS::Events::Rule", 1)  # new data only: no alarm, drift or status rules
+    imported.has_resource_properties("AWS::Events::Rule", {"EventPattern": {
+        "source": ["aws.s3"], "detail": {"bucket": {"name": ["team-ml-data"]},
+                                         "object": {"key": [{"prefix": "training-data/"}]}}}})
 
 
-def test_dead_letter_alarms_notify_the_alert_topic(raw):
-    alarms = [a["Properties"] for a in resources_of_type(raw, "AWS::CloudWatch::Alarm").values()]
-    assert len(alarms) == len(resources_of_type(raw, "AWS::SQS::Queue")) == 3
-    for alarm in alarms:
-        (action,) = alarm["AlarmActions"]
-        assert "Alerts" in action["Fn::ImportValue"]
+def test_alarms_the_config_does_not_use_are_reported():
+    infos = [entry.data for entry in BUILT["imported"].node.metadata if entry.type == "aws:cdk:info"]
+    assert any("retraining_on_drift is off" in info for info in infos), infos
 
 
-def test_every_resource_is_tagged(raw):
-    for key, resource in raw["Resources"].items():
-        tags = resource["Properties"].get("Tags")
-        if tags is not None and isinstance(tags, list):
-            assert {"Key": "stage", "Value": "dev"} in tags, key
+# ------------------------------------------------------------ wiring
+def test_schedule_role_may_only_start_that_pipeline_and_write_the_events_queue(template):
+    role, queue = Capture(), Capture()
+    template.has_resource_properties("AWS::Scheduler::Schedule", {"Target": {
+        "RoleArn": {"Fn::GetAtt": [role, "Arn"]}, "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}}})
+    assert queue.as_string() == logical_id(BUILT["retraining"].events_dead_letter_queue)
+    template.resource_properties_count_is("AWS::IAM::Policy", {"Roles": [{"Ref": role.as_string()}]}, 1)
+    template.has_resource_properties("AWS::IAM::Policy", {"Roles": [{"Ref": role.as_string()}], "PolicyDocument": {
+        "Statement": [{"Action": "sagemaker:StartPipelineExecution", "Effect": "Allow", "Resource": PIPELINE_ARN_ANY_ENV},
+                      {"Action": "sqs:SendMessage", "Effect": "Allow",
+                       "Resource": {"Fn::GetAtt": [queue.as_string(), "Arn"]}}]}})
 
 
-def test_outputs(raw):
-    assert set(raw["Outputs"]) >= {"ScheduleRuleName", "GateFunctionName"}
+def test_alarms_drift_events_and_new_data_reach_the_gate(template):
+    resources = BUILT["resources"]
+    template.has_resource_properties("AWS::Events::Rule", {"EventPattern": {
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "resources": [imported_from_team(BUILT["drift"]), QUALITY_ALARM_ARN]}})
+    template.has_resource_properties("AWS::Events::Rule", {"EventPattern": {
+        "detail-type": ["Feature Drift Detected"],
+        "detail": {"status": ["drift"], "endpoint": ["mlops-fraud-detection-dev"]}}})
+    template.has_resource_properties("AWS::Events::Rule", {"EventPattern": {
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [imported_from_team(resources.data_bucket)]},
+                   "object": {"key": [{"prefix": "training-data/"}]}}}})
+    variables = Capture()
+    template.has_resource_properties("AWS::Lambda::Function", {"ReservedConcurrentExecutions": 1,
+                                                               "Environment": {"Variables": variables}})
+    reasons = variables.as_object()["ALARM_REASONS"]["Fn::Join"][1]
+    assert [p for p in reasons if isinstance(p, str)] == [
+        '[["', f'","DataDrift"],["{QUALITY_ALARM_ARN}","ModelQualityDrop"]]']
 
 
-def test_foundation_is_not_modified_beyond_exports(result):
-    foundation = result.json("Foundation")
-    policies = resources_of_type(foundation, "AWS::SNS::TopicPolicy")
-    for policy in policies.values():
-        sids = [s.get("Sid") for s in policy["Properties"]["PolicyDocument"]["Statement"]]
-        assert set(sids) <= {"AllowPublishThroughSSLOnly", "AllowAlarmsAndRulesToPublish"}
+def test_notifications_and_dead_letter_alarms_go_to_the_alert_topic(template):
+    topic = imported_from_team(BUILT["resources"].alert_topic)
+    for status in ("Executing", "Succeeded", "Stopped"):
+        template.has_resource_properties("AWS::Events::Rule", {
+            "EventPattern": {"detail": {"pipelineArn": [PIPELINE_ARN_ANY_ENV], "currentPipelineExecutionStatus": [status]}},
+            "Targets": [Match.object_like({"Arn": topic})]})
+    template.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {"detail": {"currentPipelineExecutionStatus": ["Failed"]}},
+        "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [
+            logical_id(BUILT["retraining"].notifications.failure_function.function), "Arn"]}})]})
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == len(template.find_resources("AWS::SQS::Queue")) == 3
+    template.resource_properties_count_is("AWS::CloudWatch::Alarm", {"AlarmActions": [topic]}, 3)
+
+
+def test_deployed_queues_and_log_groups_keep_their_logical_ids(result):
+    released = json.loads((ROOT / "tests/data/released_stateful_ids.json").read_text())
+    expected = released["variants"]["default"]["mlops-fraud-detection-dev-retraining"]
+    ids = logical_ids(result.json("Retraining"))
+    assert {k: ids.get(k) for k in expected} == expected
+
+
+def test_dependencies_follow_from_the_objects_passed(result):
+    assert BUILT["retraining"].dependencies == [BUILT["team"]]
+    assert BUILT["imported"].dependencies == [BUILT["imports"]]  # where its pipeline object was imported
+    # resources imported by name add no dependency: the pipeline alone orders the deployment
+    assert BUILT["schedule_only"].dependencies == [BUILT["owner"]]
+
+
+def test_outputs_and_tags(template):
+    outputs = template.to_json()["Outputs"]
+    assert outputs["ScheduleName"]["Value"] == {"Ref": logical_id(BUILT["retraining"].scheduled.schedule)}
+    assert outputs["GateFunctionName"]["Value"] == {"Ref": logical_id(BUILT["retraining"].triggers.function.function)}
+    tagged = [r for r in template.to_json()["Resources"].values() if isinstance(r["Properties"].get("Tags"), list)]
+    assert tagged and all({"Key": "stage", "Value": "dev"} in r["Properties"]["Tags"] for r in tagged)
 
 
 def test_cdk_nag_and_cfn_lint_are_clean(result):
-    assert result.nag_findings == []
-    assert result.lint("Retraining") == []
-    assert result.lint("Foundation") == []
+    for stack in ("Retraining", "RetrainingImported", "ScheduleOnly"):
+        assert result.nag_findings_for(stack) == []
+        assert result.lint(stack) == []
 
 
-def test_snapshot(raw, json_snapshot):
-    assert normalized(raw) == json_snapshot
+@pytest.mark.parametrize("stack", ["Retraining", "RetrainingImported"])
+def test_logical_ids(result, stack, json_snapshot):
+    assert logical_ids(result.json(stack)) == json_snapshot
 
 
-# ---------------------------------------------------------------- switches
-def children(stack) -> set[str]:
-    return {c.node.id for c in stack.node.children}
+# ------------------------------------------------------------ switches (construct tree)
+def build_one(*, gate_reserved_concurrency: int | None = 1, **context: str) -> RetrainingStack:
+    app = App()
+    _, resources, pipeline, drift, quality, endpoint = team(app)
+    return RetrainingStack(app, "R", config=config(**context), resources=resources, pipeline=pipeline,
+                           pipeline_parameters=DECLARED, drift_alarms=[drift], quality_alarms=[quality],
+                           drift_endpoints=[endpoint], gate_reserved_concurrency=gate_reserved_concurrency)
 
 
-def triggers(stack) -> set[str]:
-    return set() if stack.triggers is None else set(stack.triggers.rules)
-
-
-@pytest.mark.parametrize(("switches", "present", "absent", "rules"), [
-    ({}, {"Schedule", "Triggers", "Notifications", "EventsDeadLetterQueue"}, set(),
+@pytest.mark.parametrize(("switches", "present", "rules"), [
+    ({}, {"Schedule", "Triggers", "Notifications", "EventsDeadLetterQueue"},
      {"AlarmTrigger", "DriftEventTrigger", "NewDataTrigger"}),
-    ({"scheduled": False}, {"Triggers", "Notifications", "EventsDeadLetterQueue"}, {"Schedule"},
+    ({"retraining_scheduled": "false"}, {"Triggers", "Notifications", "EventsDeadLetterQueue"},
      {"AlarmTrigger", "DriftEventTrigger", "NewDataTrigger"}),
-    ({"drift": False}, {"Schedule", "Triggers"}, set(), {"NewDataTrigger"}),
-    ({"new_data": False}, {"Schedule", "Triggers"}, set(), {"AlarmTrigger", "DriftEventTrigger"}),
-    ({"drift": False, "new_data": False}, {"Schedule", "Notifications"}, {"Triggers"}, set()),
-    ({"notifications": False}, {"Schedule", "Triggers"}, {"Notifications"},
+    ({"retraining_on_drift": "false"}, {"Schedule", "Triggers", "Notifications", "EventsDeadLetterQueue"},
+     {"NewDataTrigger"}),
+    ({"retraining_on_new_data": "false"}, {"Schedule", "Triggers", "Notifications", "EventsDeadLetterQueue"},
+     {"AlarmTrigger", "DriftEventTrigger"}),
+    ({"retraining_on_drift": "false", "retraining_on_new_data": "false"},
+     {"Schedule", "Notifications", "EventsDeadLetterQueue"}, set()),
+    ({"retraining_notifications": "false"}, {"Schedule", "Triggers", "EventsDeadLetterQueue"},
      {"AlarmTrigger", "DriftEventTrigger", "NewDataTrigger"}),
-    ({"scheduled": False, "notifications": False}, {"Triggers"}, {"Schedule", "Notifications",
-                                                                  "EventsDeadLetterQueue"},
+    ({"retraining_scheduled": "false", "retraining_notifications": "false"}, {"Triggers"},
      {"AlarmTrigger", "DriftEventTrigger", "NewDataTrigger"}),
-    ({"drift_alarm_arns": (), "alarm_reasons": None}, {"Triggers"}, set(), {"DriftEventTrigger", "NewDataTrigger"}),
 ])
-def test_each_trigger_can_be_switched_off(switches, present, absent, rules):
-    stack = build(App(), **switches)
-    assert present <= children(stack)
-    assert not absent & children(stack)
-    assert triggers(stack) == rules
+def test_each_switch_adds_or_removes_its_part(switches, present, rules):
+    stack = build_one(**switches)
+    parts = {"Schedule", "Triggers", "Notifications", "EventsDeadLetterQueue"}
+    assert {c.node.id for c in stack.node.children} & parts == present
+    assert set(stack.triggers.rules if stack.triggers else ()) == rules
 
 
-# --------------------------------------------------------------- bad input
-@pytest.mark.parametrize(("overrides", "named"), [
-    ({"scheduled": False, "drift": False, "new_data": False, "notifications": False}, "'scheduled'"),
-    ({"scheduled": "yes"}, "'scheduled'"),
-    ({"schedule": "rate(1 weeks)"}, "'schedule'"),
-    ({"schedule": "cron(0 3 * * MON *)"}, "'schedule'"),
-    ({"cooldown_minutes": 0}, "'cooldown_minutes': invalid value 0"),
-    ({"cooldown_minutes": -1}, "'cooldown_minutes'"),
-    ({"gate_reserved_concurrency": 0}, "'gate_reserved_concurrency'"),
-    ({"alarm_reasons": {ACCURACY_ALARM: "Vibes"}}, "'alarm_reasons': invalid value 'Vibes'"),
-    ({"alarm_reasons": {"unknown-alarm": "DataDrift"}}, "'alarm_reasons': invalid value 'unknown-alarm'"),
-    ({"pipeline_parameters": ("InputData",)}, "'pipeline_parameters'"),
-    ({"pipeline_parameters": ("Reason", "Bad Name")}, "'pipeline_parameters'"),
-    ({"pipeline_name": "bad_name"}, "'pipeline_name'"),
-    ({"pipeline_arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/other"}, "'pipeline_arn'"),
-    ({"drift_alarm_arns": "one-alarm"}, "'drift_alarm_arns'"),
-    ({"config": {"stage": "dev"}}, "'config'"),
-])
-def test_bad_input_names_the_prop(overrides, named):
-    with pytest.raises(ValueError, match=r"^RetrainingStack " + re.escape(named)):
-        build(App(), **overrides)
+def test_every_switch_off_is_refused_naming_config():
+    off = dict.fromkeys(("retraining_scheduled", "retraining_on_drift", "retraining_on_new_data",
+                         "retraining_notifications"), "false")
+    with pytest.raises(ValueError, match=r"^RetrainingStack 'config': .*allowed: at least one of retraining_scheduled"):
+        build_one(**off)
+
+
+def test_bad_input_names_the_construct_and_prop():
+    app = App()
+    _, resources, pipeline, *_ = team(app)
+    with pytest.raises(ValueError, match=re.escape("ScheduledRetraining 'pipeline_parameters': invalid value "
+                                                   "['InputData']; allowed: names including 'Reason'")):
+        RetrainingStack(app, "R", config=config(), resources=resources, pipeline=pipeline,
+                        pipeline_parameters=["InputData"])
+    with pytest.raises(ValueError, match=r"^RetrainingGate 'reserved_concurrency'"):
+        build_one(gate_reserved_concurrency=0, retraining_scheduled="false")
 
 
 def test_gate_concurrency_can_be_left_unreserved():
-    stack = build(App(), gate_reserved_concurrency=None)
-    cfn_function = stack.triggers.function.function.node.default_child
-    assert cfn_function.reserved_concurrent_executions is None
-    assert build(App()).triggers.function.function.node.default_child.reserved_concurrent_executions == 1
-
-
-def test_bad_alarms_fail_before_the_stack_is_added_to_the_app():
-    app = App()
-    with pytest.raises(ValueError, match=r"^RetrainingStack 'drift_alarm_arns': invalid value 'arn:aws:cloudwatch:"):
-        build(app, drift_alarm_arns=["arn:aws:cloudwatch:us-east-1:1234:alarm:x"], alarm_reasons=None)
-    assert app.node.try_find_child("Retraining") is None
+    stack = build_one(gate_reserved_concurrency=None)
+    assert stack.triggers.function.function.node.default_child.reserved_concurrent_executions is None

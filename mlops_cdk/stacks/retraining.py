@@ -1,62 +1,64 @@
-"""The retraining loop of one model (course 10.6, 11.8): schedule, drift/alarm and new-data triggers, notifications."""
+"""The retraining loop of one model: schedule, drift/quality/new-data triggers through a gate, run notifications."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Annotations, CfnOutput, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from .. import locations
-from .._validation import invalid, require_int
+from .._validation import invalid
 from ..config import PlatformConfig
-from ..constructs.pipeline_notifications import PipelineNotifications
-from ..constructs.retraining import (
-    DEFAULT_COOLDOWN_MINUTES,
-    MAX_COOLDOWN_MINUTES,
-    REASON_PARAMETER,
-    DriftRetraining,
-    ScheduledRetraining,
-    require_reason,
-    validate_alarms,
-    validate_declared_parameters,
-    validate_pipeline,
-    validate_schedule,
-    validate_strings,
-)
-from ..constructs.platform_function import dead_letter_alarm, encrypted_dead_letter_queue
-from .foundation import FoundationStack, apply_standard_tags, require_platform
+from ..constructs.common.platform_function import dead_letter_alarm, encrypted_dead_letter_queue
+from ..constructs.retraining.pipeline_notifications import PipelineNotifications
+from ..constructs.retraining.retraining_gate import RetrainingGate
+from ..constructs.retraining.scheduled_retraining import ScheduledRetraining
+from ..lambdas._shared import contract
+from .foundation import apply_standard_tags, stack_props
+from .resources import PlatformResources
 
 _OWNER = "RetrainingStack"
+_SWITCHES = ("retraining_scheduled", "retraining_on_drift", "retraining_on_new_data", "retraining_notifications")
 
 
 class RetrainingStack(Stack):
     """Keeps one model fresh: retrains on a schedule, on drift, on quality alarms and on new data, and says so.
 
-    Wires, for the pipeline ``pipeline_name`` / ``pipeline_arn`` (declaring
-    ``pipeline_parameters``, which must include ``Reason``):
+    What runs is configuration (``config``), nothing else:
+      * ``retraining_scheduled``: :class:`ScheduledRetraining` ``Schedule`` on
+        ``retraining_schedule`` with ``Reason=Scheduled`` (EventBridge Scheduler);
+      * ``retraining_on_drift`` and ``retraining_on_new_data``: one
+        :class:`RetrainingGate` ``Triggers`` whose Lambda starts the pipeline
+        for ``drift_alarms`` (reason DataDrift) and ``quality_alarms``
+        (ModelQualityDrop) entering ALARM and the drift checker's events of
+        ``drift_endpoints`` (any endpoint when empty), and for objects created
+        under ``training-data/`` of ``resources.data_bucket``, unless a run is
+        executing or one started within ``retraining_cooldown``. That bucket
+        must send events to EventBridge: the foundation's does; on your own
+        bucket turn on ``event_bridge_enabled`` (S3 "Amazon EventBridge"
+        notifications) or the new-data trigger never fires;
+      * ``retraining_notifications``: :class:`PipelineNotifications`
+        ``Notifications`` publishing started / succeeded / stopped / failed
+        (with the reason) to ``resources.alert_topic``.
 
-    * ``scheduled``: :class:`ScheduledRetraining` ``Schedule`` on ``schedule``
-      with ``Reason=Scheduled``, straight from EventBridge;
-    * ``drift`` and ``new_data``: one :class:`DriftRetraining` ``Triggers``
-      whose gate Lambda starts the pipeline for ``drift_alarm_arns`` entering
-      ALARM (reason per ``alarm_reasons``, default ``DataDrift``), the drift
-      checker's "Feature Drift Detected" events (for ``drift_endpoints``, or
-      any endpoint when empty) and (``new_data``) objects created under
-      ``training-data/`` of the foundation's data bucket, unless a run is
-      executing or one started less than ``cooldown_minutes`` ago;
-    * ``notifications``: :class:`PipelineNotifications` ``Notifications``
-      publishing started / succeeded / stopped / failed (with the reason) to
-      the foundation's alert topic.
-
-    ``gate_reserved_concurrency`` (1) serializes the gate's decisions; set
-    None in accounts whose Lambda concurrency quota is too low to reserve any
-    (then only the cooldown and the idempotency token protect against bursts).
+    Args:
+        config: the model and stage, and the settings above.
+        resources: the data bucket (new-data trigger) and alert topic.
+        pipeline: the training pipeline (any ``sagemaker.IPipeline``).
+        pipeline_parameters: the names it declares; must include ``Reason``.
+        drift_alarms, quality_alarms: alarms that start retraining. @default none
+        drift_endpoints: endpoints whose drift events start retraining. @default - any
+        gate_reserved_concurrency: serializes the gate's decisions; None in
+            accounts whose Lambda quota leaves none to reserve. @default 1
 
     Undeliverable events of the schedule and the notifications share one
-    encrypted dead-letter queue; every dead-letter queue has an alarm on the
-    alert topic. Each switch can be turned off; at least one must stay on.
+    encrypted ``EventsDeadLetterQueue``; every dead-letter queue has an alarm
+    on the alert topic. The pipeline, alarms and endpoints are references, so
+    this stack deploys after the stacks that own them.
     """
 
     def __init__(
@@ -65,104 +67,74 @@ class RetrainingStack(Stack):
         id: str,
         *,
         config: PlatformConfig,
-        foundation: FoundationStack,
-        pipeline_name: str,
-        pipeline_arn: str,
+        resources: PlatformResources,
+        pipeline: sagemaker.IPipeline,
         pipeline_parameters: Sequence[str],
-        drift_alarm_arns: Sequence[str] = (),
-        alarm_reasons: Mapping[str, str] | None = None,
-        drift_endpoints: Sequence[str] = (),
-        schedule: str = "rate(7 days)",
-        scheduled: bool = True,
-        drift: bool = True,
-        new_data: bool = True,
-        notifications: bool = True,
-        cooldown_minutes: int = DEFAULT_COOLDOWN_MINUTES,
+        drift_alarms: Sequence[cloudwatch.IAlarm] = (),
+        quality_alarms: Sequence[cloudwatch.IAlarm] = (),
+        drift_endpoints: Sequence[sagemaker.IEndpoint] = (),
         gate_reserved_concurrency: int | None = 1,
         **kwargs: Any,
     ) -> None:
-        require_platform(_OWNER, config, foundation)
-        validate_pipeline(_OWNER, pipeline_name, pipeline_arn)
-        declared = validate_declared_parameters(_OWNER, "pipeline_parameters", pipeline_parameters)
-        if REASON_PARAMETER not in declared:
-            raise invalid(_OWNER, "pipeline_parameters", list(declared),
-                          f"names including '{REASON_PARAMETER}' (every retraining run says why it was started)")
-        for switch, value in (("scheduled", scheduled), ("drift", drift), ("new_data", new_data),
-                              ("notifications", notifications)):
-            if not isinstance(value, bool):
-                raise invalid(_OWNER, switch, value, "True or False")
-        if not (scheduled or drift or new_data or notifications):
-            raise invalid(_OWNER, "scheduled", scheduled,
-                          "at least one of scheduled, drift, new_data, notifications switched on")
-        validate_schedule(_OWNER, "schedule", schedule)
-        require_int(_OWNER, "cooldown_minutes", cooldown_minutes, minimum=1, maximum=MAX_COOLDOWN_MINUTES)
-        if gate_reserved_concurrency is not None:
-            require_int(_OWNER, "gate_reserved_concurrency", gate_reserved_concurrency, minimum=1, maximum=1000)
-        if isinstance(drift_alarm_arns, str) or not isinstance(drift_alarm_arns, Sequence):
-            raise invalid(_OWNER, "drift_alarm_arns", drift_alarm_arns, "a sequence of alarm ARNs or names")
-        validate_alarms(_OWNER, "drift_alarm_arns", drift_alarm_arns, "DataDrift")
-        validate_strings(_OWNER, "drift_endpoints", drift_endpoints)
-        if alarm_reasons is not None and not isinstance(alarm_reasons, Mapping):
-            raise invalid(_OWNER, "alarm_reasons", alarm_reasons,
-                          "a mapping of alarm (as in drift_alarm_arns) to reason")
-        alarm_reasons = dict(alarm_reasons or {})
-        for alarm, reason in alarm_reasons.items():
-            if alarm not in drift_alarm_arns:
-                raise invalid(_OWNER, "alarm_reasons", alarm, "alarms listed in drift_alarm_arns")
-            require_reason(_OWNER, "alarm_reasons", reason)
-        kwargs.setdefault("description", f"mlops-cdk retraining loop for {config.model_name} ({config.stage})")
-        super().__init__(scope, id, **kwargs)
+        if not any(getattr(config, switch) for switch in _SWITCHES):
+            # CloudFormation refuses a template without resources.
+            raise invalid(_OWNER, "config", "every retraining switch off", "at least one of " + ", ".join(_SWITCHES))
+        super().__init__(scope, id, **stack_props(config, "retraining loop", kwargs))
         self.config = config
-        self.pipeline_name = pipeline_name
-        self.pipeline_arn = pipeline_arn
+        self.pipeline = pipeline
+        topic = resources.alert_topic
+        scheduled, drift = config.retraining_scheduled, config.retraining_on_drift
+        new_data, notifications = config.retraining_on_new_data, config.retraining_notifications
 
-        alerts = foundation.alerts
         self.scheduled: ScheduledRetraining | None = None
-        self.triggers: DriftRetraining | None = None
+        self.triggers: RetrainingGate | None = None
         self.notifications: PipelineNotifications | None = None
         self.events_dead_letter_queue = None
         if scheduled or notifications:
             self.events_dead_letter_queue = encrypted_dead_letter_queue(self, "EventsDeadLetterQueue")
             dead_letter_alarm(
-                self, "EventsDeadLetterAlarm", self.events_dead_letter_queue, alerts.topic,
+                self, "EventsDeadLetterAlarm", self.events_dead_letter_queue, topic,
                 f"Retraining events of {config.prefix} could not be delivered (scheduled start or pipeline "
                 "notification): see the EventsDeadLetterQueue",
             )
         if scheduled:
+            expression = config.retraining_schedule.expression_string
             self.scheduled = ScheduledRetraining(
                 self, "Schedule",
-                pipeline_arn=pipeline_arn,
-                schedule=schedule,
-                parameters={REASON_PARAMETER: "Scheduled"},
-                pipeline_parameters=declared,
+                pipeline=pipeline,
+                schedule=config.retraining_schedule,
+                parameters={contract.REASON_PARAMETER: "Scheduled"},
+                pipeline_parameters=pipeline_parameters,
                 dead_letter_queue=self.events_dead_letter_queue,
-                description=f"Scheduled retraining ({schedule}) of {config.prefix}",
+                description=f"Scheduled retraining ({expression}) of {config.prefix}",
             )
-            CfnOutput(self, "ScheduleRuleName", value=self.scheduled.rule.rule_name,
-                      description="EventBridge rule of the scheduled retraining")
+            CfnOutput(self, "ScheduleName", value=self.scheduled.schedule.schedule_name,
+                      description="EventBridge Scheduler schedule of the scheduled retraining")
         if drift or new_data:
-            self.triggers = DriftRetraining(
+            self.triggers = RetrainingGate(
                 self, "Triggers",
-                pipeline_name=pipeline_name,
-                pipeline_arn=pipeline_arn,
-                pipeline_parameters=declared,
-                alarms={arn: alarm_reasons.get(arn, "DataDrift") for arn in drift_alarm_arns} if drift else {},
+                pipeline=pipeline,
+                pipeline_parameters=pipeline_parameters,
+                drift_alarms=drift_alarms if drift else (),
+                quality_alarms=quality_alarms if drift else (),
                 drift_events=drift,
                 drift_endpoints=drift_endpoints,
-                new_data_bucket=foundation.data.bucket if new_data else None,
+                new_data_bucket=resources.data_bucket if new_data else None,
                 new_data_prefix=locations.TRAINING_DATA,
-                cooldown_minutes=cooldown_minutes,
-                alert_topic=alerts,
+                cooldown=config.retraining_cooldown,
+                alert_topic=topic,
                 reserved_concurrency=gate_reserved_concurrency,
             )
             CfnOutput(self, "GateFunctionName", value=self.triggers.function.function.function_name,
                       description="Retraining gate Lambda (its log lines say why each trigger started or skipped)")
+        if not drift and (drift_alarms or quality_alarms or drift_endpoints):
+            Annotations.of(self).add_info(
+                "drift_alarms, quality_alarms and drift_endpoints start nothing: retraining_on_drift is off in the config")
         if notifications:
             self.notifications = PipelineNotifications(
                 self, "Notifications",
-                pipeline_name=pipeline_name,
-                pipeline_arn=pipeline_arn,
-                topic=alerts,
+                pipeline=pipeline,
+                topic=topic,
                 dead_letter_queue=self.events_dead_letter_queue,
             )
         apply_standard_tags(self, config)

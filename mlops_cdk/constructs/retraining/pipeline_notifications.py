@@ -1,4 +1,4 @@
-"""Readable alerts for a pipeline's executions (course 11.8): started, succeeded, stopped, failed with the reason.
+"""Readable alerts for a pipeline's executions: started, succeeded, stopped, failed with the reason.
 
 Event-driven, never polling: SageMaker puts a "SageMaker Model Building
 Pipeline Execution Status Change" event on the default bus at each status
@@ -27,26 +27,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import jsii
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .._validation import invalid, require_int
-from ._nag import acknowledge_wildcard_resources
-from .alert_topic import AlertTopic
-from .platform_function import PlatformFunction
-from .platform_function import dead_letter_alarm, encrypted_dead_letter_queue
-from .retraining import topic_of, validate_pipeline
+from ..._nag import acknowledge_wildcard_resources
+from ..._validation import invalid, require_bool, require_duration, require_int
+from ...lambdas._shared import contract
+from ..common import targets
+from ..common.platform_function import PlatformFunction, dead_letter_alarm, encrypted_dead_letter_queue
+from ._common import require_pipeline
 
 _OWNER = "PipelineNotifications"
-EVENT_SOURCE = "aws.sagemaker"
-EVENT_DETAIL_TYPE = "SageMaker Model Building Pipeline Execution Status Change"
-STATUSES = ("Executing", "Stopping", "Stopped", "Failed", "Succeeded")
 DEFAULT_STATUSES = ("Executing", "Succeeded", "Failed", "Stopped")
 # Construct ID of each status's rule (IDs are public API).
 _RULE_IDS = {"Executing": "Started", "Stopping": "Stopping", "Stopped": "Stopped", "Failed": "Failed",
@@ -58,26 +54,37 @@ _HEADLINES = {
     "Failed": "FAILED",
     "Succeeded": "SUCCEEDED",
 }
+MAX_RETRY_ATTEMPTS = 185
+MIN_EVENT_AGE, MAX_EVENT_AGE = Duration.minutes(1), Duration.hours(24)
 
 
 class PipelineNotifications(Construct):
-    """Publishes a readable message to ``topic`` when an execution of the pipeline changes status.
+    """Publishes a readable message to ``topic`` when a run of ``pipeline`` changes status.
 
-    Creates, per status in ``statuses`` (default Executing, Succeeded, Failed,
-    Stopped), an EventBridge rule matching this pipeline's status-change
-    events (``detail.pipelineArn`` = ``pipeline_arn``) with:
-      * an SNS target whose input transformer renders the text (no Lambda), or
-        for Failed with ``failure_details`` a :class:`PlatformFunction`
-        (``pipeline_notifier``) that adds the failure reason, the failed steps
-        and the run's ``Reason``; it may only describe this pipeline's
-        executions and publish to the topic;
-      * a retry policy and a dead-letter queue (``dead_letter_queue`` or a new
-        encrypted one, with an alarm on the topic) whose policy admits only
-        these rules; the notifier's own dead-letter queue has an alarm too.
+    Creates, per status in ``statuses``, an EventBridge rule on this
+    pipeline's status-change events (``detail.pipelineArn`` is
+    ``pipeline.pipeline_arn``: SageMaker's events carry the ARN with the name
+    lower-cased, as an ``IPipeline`` of this library gives it) with:
+      * one SNS target (``targets.topic_target``) whose input transformer
+        renders the text; for Failed with ``failure_details``, instead the
+        ``FailureNotifier`` :class:`PlatformFunction` that adds the failure
+        reason, the failed steps and the run's ``Reason``: it may only describe
+        this pipeline's executions and publish to the topic (exact actions);
+      * a retry policy into ``dead_letter_queue`` (or a new encrypted
+        ``DeadLetterQueue`` with a ``DeadLetterAlarm``); the notifier's own
+        dead-letter queue has an alarm too.
 
-    ``topic`` is an :class:`AlertTopic` (its policy already admits EventBridge
-    of this account, so nothing is added to it) or an ``sns.ITopic`` (then
-    EventBridge is granted publish on it, as aws-cdk-lib's SnsTopic target does).
+    An :class:`AlertTopic` already admits EventBridge; another topic of this
+    app is granted publish to EventBridge by aws-cdk-lib's SNS target; an
+    imported topic (and its key) must already allow it.
+
+    Args:
+        pipeline: the pipeline whose runs are reported (any ``sagemaker.IPipeline``).
+        topic: where the messages go.
+        statuses: among ``contract.PIPELINE_STATUSES``. @default Executing, Succeeded, Failed, Stopped
+        failure_details: a Lambda adds why a run failed. @default True
+        dead_letter_queue: for undeliverable messages. @default - a new encrypted queue
+        retry_attempts, max_event_age: delivery retries. @default 8 within 24 hours
 
     Exposes ``rules`` (status -> Rule), ``dead_letter_queue`` and
     ``failure_function`` (the notifier, or None).
@@ -88,81 +95,70 @@ class PipelineNotifications(Construct):
         scope: Construct,
         id: str,
         *,
-        pipeline_name: str,
-        pipeline_arn: str,
-        topic: AlertTopic | sns.ITopic,
+        pipeline: sagemaker.IPipeline,
+        topic: sns.ITopic,
         statuses: Sequence[str] = DEFAULT_STATUSES,
         failure_details: bool = True,
         dead_letter_queue: sqs.IQueue | None = None,
         retry_attempts: int = 8,
         max_event_age: Duration = Duration.hours(24),
     ) -> None:
-        validate_pipeline(_OWNER, pipeline_name, pipeline_arn)
-        sns_topic = topic_of(_OWNER, "topic", topic, optional=False)
+        require_pipeline(_OWNER, pipeline)
+        if topic is None or isinstance(topic, str):
+            raise invalid(_OWNER, "topic", topic, "an sns.ITopic (sns.Topic.from_topic_arn(...) imports one)")
+        allowed = " | ".join(contract.PIPELINE_STATUSES)
         if isinstance(statuses, str) or not isinstance(statuses, Sequence) or not statuses:
-            raise invalid(_OWNER, "statuses", statuses, "a non-empty sequence of " + " | ".join(STATUSES))
+            raise invalid(_OWNER, "statuses", statuses, f"a non-empty sequence of {allowed}")
         for status in statuses:
-            if status not in STATUSES:
-                raise invalid(_OWNER, "statuses", status, " | ".join(STATUSES))
+            if status not in contract.PIPELINE_STATUSES:
+                raise invalid(_OWNER, "statuses", status, allowed)
         if len(set(statuses)) != len(statuses):
             raise invalid(_OWNER, "statuses", list(statuses), "each status once")
-        if not isinstance(failure_details, bool):
-            raise invalid(_OWNER, "failure_details", failure_details, "True or False")
-        require_int(_OWNER, "retry_attempts", retry_attempts, minimum=0, maximum=185)
+        require_bool(_OWNER, "failure_details", failure_details)
+        require_int(_OWNER, "retry_attempts", retry_attempts, minimum=0, maximum=MAX_RETRY_ATTEMPTS)
+        require_duration(_OWNER, "max_event_age", max_event_age, minimum=MIN_EVENT_AGE, maximum=MAX_EVENT_AGE)
         super().__init__(scope, id)
 
-        self.pipeline_name = pipeline_name
-        self.pipeline_arn = pipeline_arn
-        self.topic = sns_topic
+        self.pipeline = pipeline
+        self.topic = topic
         self.dead_letter_queue = dead_letter_queue or encrypted_dead_letter_queue(self, "DeadLetterQueue")
         if dead_letter_queue is None:
-            dead_letter_alarm(self, "DeadLetterAlarm", self.dead_letter_queue, sns_topic,
-                              f"Notifications of pipeline {pipeline_name} could not be delivered to the topic")
+            dead_letter_alarm(self, "DeadLetterAlarm", self.dead_letter_queue, topic,
+                              "Pipeline run notifications could not be delivered to the topic (see the queue)")
         self.failure_function: PlatformFunction | None = None
         self.rules: dict[str, events.Rule] = {}
         for status in statuses:
-            rule = events.Rule(
-                self,
-                _RULE_IDS[status],
-                description=f"Notifies the alert topic when a run of pipeline {pipeline_name} enters {status}",
-                event_pattern=self.status_pattern([status]),
-            )
+            description = f"Notifies the topic when a run of the pipeline enters {status}"
             if status == "Failed" and failure_details:
-                function = self._failure_function(topic, sns_topic)
-                rule.add_target(targets.LambdaFunction(
-                    function.function,
-                    dead_letter_queue=function.dead_letter_queue,
-                    retry_attempts=retry_attempts,
-                    max_event_age=max_event_age,
-                ))
-            else:
-                message = status_message(pipeline_name, status)
-                if isinstance(topic, AlertTopic):
-                    rule.add_target(_PolicyFreeTopicTarget(
-                        sns_topic, message, self.dead_letter_queue, retry_attempts, max_event_age))
-                else:
-                    rule.add_target(targets.SnsTopic(
-                        sns_topic, message=message, dead_letter_queue=self.dead_letter_queue,
-                        retry_attempts=retry_attempts, max_event_age=max_event_age))
+                self.failure_function = self._failure_function()
+                self.rules[status] = self.failure_function.trigger(
+                    self, _RULE_IDS[status], description=description, event_pattern=self.status_pattern([status]),
+                    retry_attempts=retry_attempts, max_event_age=max_event_age)
+                continue
+            rule = events.Rule(self, _RULE_IDS[status], description=description,
+                               event_pattern=self.status_pattern([status]))
+            rule.add_target(targets.topic_target(
+                topic, status_message(pipeline.pipeline_name, status), dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=retry_attempts, max_event_age=max_event_age))
             self.rules[status] = rule
 
     def status_pattern(self, statuses: Sequence[str]) -> events.EventPattern:
-        """The event pattern of this pipeline's executions entering ``statuses``."""
+        """The event pattern of this pipeline's runs entering ``statuses``."""
         return events.EventPattern(
-            source=[EVENT_SOURCE],
-            detail_type=[EVENT_DETAIL_TYPE],
-            detail={"pipelineArn": [self.pipeline_arn], "currentPipelineExecutionStatus": list(statuses)},
+            source=[contract.SAGEMAKER_EVENT_SOURCE],
+            detail_type=[contract.PIPELINE_STATUS_CHANGE],
+            detail={"pipelineArn": [self.pipeline.pipeline_arn], "currentPipelineExecutionStatus": list(statuses)},
         )
 
-    def _failure_function(self, topic: AlertTopic | sns.ITopic, sns_topic: sns.ITopic) -> PlatformFunction:
+    def _failure_function(self) -> PlatformFunction:
         function = PlatformFunction(
             self,
             "FailureNotifier",
             code="pipeline_notifier",
             description="Publishes why a run of a SageMaker pipeline failed (reason, failed steps) to the alert topic",
-            environment={"TOPIC_ARN": sns_topic.topic_arn, "PIPELINE_ARN": self.pipeline_arn},
+            environment={"TOPIC_ARN": self.topic.topic_arn, "PIPELINE_ARN": self.pipeline.pipeline_arn},
         )
-        executions = f"{self.pipeline_arn}/execution/*"
+        executions = f"{self.pipeline.pipeline_arn}/execution/*"
         function.add_to_role_policy(iam.PolicyStatement(
             sid="ReadThisPipelinesExecutions",
             actions=["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps",
@@ -174,17 +170,11 @@ class PipelineNotifications(Construct):
             "Execution ids are generated by SageMaker at run time; the wildcard covers only the executions of "
             "this one pipeline, and only describe/list actions.",
         )])
-        # Not topic.grant_publish: it adds kms:GenerateDataKey* where SNS needs exactly these two actions.
-        function.add_to_role_policy(iam.PolicyStatement(
-            sid="PublishAlerts", actions=["sns:Publish"], resources=[sns_topic.topic_arn]))
-        key = topic.encryption_key if isinstance(topic, AlertTopic) else sns_topic.master_key
-        if key is not None:
-            function.add_to_role_policy(iam.PolicyStatement(
-                sid="EncryptAlerts", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn]))
-        dead_letter_alarm(self, "FailureNotifierDeadLetterAlarm", function.dead_letter_queue, sns_topic,
-                          f"A failed run of pipeline {self.pipeline_name} could not be reported: see the "
-                          "failure notifier's dead-letter queue and the pipeline's executions")
-        self.failure_function = function
+        targets.grant_publish(self.topic, function.role)
+        function.alarm_on_dead_letters(
+            self, "FailureNotifierDeadLetterAlarm", topic=self.topic,
+            description="A failed pipeline run could not be reported: see the failure notifier's dead-letter queue "
+            "and the pipeline's executions")
         return function
 
 
@@ -207,45 +197,3 @@ def status_message(pipeline_name: str, status: str) -> events.RuleTargetInput:
     elif status == "Failed":
         lines.append(f"Why: aws sagemaker list-pipeline-execution-steps --pipeline-execution-arn {arn}")
     return events.RuleTargetInput.from_multiline_text("\n".join(lines))
-
-
-@jsii.implements(events.IRuleTarget)
-class _PolicyFreeTopicTarget:
-    """An SNS target that relies on the topic's existing policy (AlertTopic admits EventBridge of this account).
-
-    aws-cdk-lib's ``SnsTopic`` target would add a statement to the topic's
-    policy in the topic's (foundation) stack for every rule.
-    """
-
-    def __init__(self, topic: sns.ITopic, message: events.RuleTargetInput, dead_letter_queue: sqs.IQueue,
-                 retry_attempts: int, max_event_age: Duration) -> None:
-        self.topic = topic
-        self.message = message
-        self.dead_letter_queue = dead_letter_queue
-        self.retry_attempts = retry_attempts
-        self.max_event_age = max_event_age
-
-    def bind(self, rule: events.IRule, id: str | None = None) -> events.RuleTargetConfig:
-        allow_dead_letters(self.dead_letter_queue, rule)
-        return events.RuleTargetConfig(
-            arn=self.topic.topic_arn,
-            input=self.message,
-            dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=self.dead_letter_queue.queue_arn),
-            retry_policy=events.CfnRule.RetryPolicyProperty(
-                maximum_retry_attempts=self.retry_attempts,
-                maximum_event_age_in_seconds=int(self.max_event_age.to_seconds()),
-            ),
-        )
-
-
-def allow_dead_letters(queue: sqs.IQueue, rule: events.IRule) -> None:
-    """Let EventBridge send ``rule``'s undeliverable events to ``queue`` (and nothing else's)."""
-    queue.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=f"AllowEventRule{rule.node.addr[:12]}",
-            principals=[iam.ServicePrincipal("events.amazonaws.com")],
-            actions=["sqs:SendMessage"],
-            resources=[queue.queue_arn],
-            conditions={"ArnEquals": {"aws:SourceArn": rule.rule_arn}},
-        )
-    )
