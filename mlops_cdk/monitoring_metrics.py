@@ -1,20 +1,10 @@
-"""Custom model-quality metrics (course 11.9 ``publish_custom_metrics``) and the platform's metric names.
+"""Custom model-quality metrics: compute accuracy, precision and recall of labelled predictions and publish them.
 
-The names below are public API: CloudWatch alarms and the dashboard read these
-metrics, so renaming one silently breaks them.
-
-Model quality, published by ``publish_custom_metrics`` (e.g. from a ground-truth
-labelling job or an evaluation Lambda): namespace ``NAMESPACE``
-("MLOps/ModelMonitoring"), metrics ``ModelAccuracy``, ``ModelPrecision``,
-``ModelRecall`` (unit None, values in [0, 1]), dimensions ``ModelName`` and
-``EndpointName``.
-
-Feature drift, published by the drift checker Lambda
-(``mlops_cdk/lambdas/drift_checker``, which cannot import this module and
-mirrors these constants; a test keeps them equal): ``FeatureDrift``
-(dimensions ``Endpoint`` + ``Feature``, value PSI), ``MaxFeatureDrift``,
-``RecordsAnalyzed`` and ``MalformedRecords`` (dimension ``Endpoint``), same
-namespace by default. The drift event is detail-type "Feature Drift Detected".
+Whoever has ground truth (a labelling job, an evaluation Lambda, a notebook) calls
+``publish_custom_metrics``; ``QualityMetrics`` builds the CloudWatch metrics that alarms and
+dashboards read. The names are public API and live in ``lambdas/_shared/contract.py``:
+namespace ``MLOps/ModelMonitoring``, metrics ``ModelAccuracy``, ``ModelPrecision``,
+``ModelRecall`` (unit None, values in [0, 1]), dimensions ``ModelName`` and ``EndpointName``.
 """
 
 from __future__ import annotations
@@ -25,25 +15,11 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-NAMESPACE = "MLOps/ModelMonitoring"
+from .lambdas._shared import contract
 
-# Model quality (publish_custom_metrics)
-METRIC_ACCURACY = "ModelAccuracy"
-METRIC_PRECISION = "ModelPrecision"
-METRIC_RECALL = "ModelRecall"
-DIMENSION_MODEL_NAME = "ModelName"
-DIMENSION_ENDPOINT_NAME = "EndpointName"
-QUALITY_METRICS = {"Accuracy": METRIC_ACCURACY, "Precision": METRIC_PRECISION, "Recall": METRIC_RECALL}
-
-# Feature drift (lambdas/drift_checker/handler.py)
-DRIFT_METRIC_FEATURE_DRIFT = "FeatureDrift"
-DRIFT_METRIC_MAX_FEATURE_DRIFT = "MaxFeatureDrift"
-DRIFT_METRIC_RECORDS_ANALYZED = "RecordsAnalyzed"
-DRIFT_METRIC_MALFORMED_RECORDS = "MalformedRecords"
-DRIFT_DIMENSION_ENDPOINT = "Endpoint"
-DRIFT_DIMENSION_FEATURE = "Feature"
-DRIFT_EVENT_DETAIL_TYPE = "Feature Drift Detected"
-DRIFT_EVENT_SOURCE = "mlops-cdk.drift-checker"
+# compute_classification_metrics' keys -> the published metric names.
+QUALITY_METRICS = {"Accuracy": contract.METRIC_ACCURACY, "Precision": contract.METRIC_PRECISION,
+                   "Recall": contract.METRIC_RECALL}
 
 
 def compute_classification_metrics(y_true: Iterable[Any], y_pred: Iterable[Any]) -> dict[str, float]:
@@ -85,7 +61,7 @@ def publish_custom_metrics(
     *,
     model_name: str,
     endpoint_name: str,
-    namespace: str = NAMESPACE,
+    namespace: str = contract.MONITORING_NAMESPACE,
     cloudwatch_client: Any = None,
     timestamp: datetime | None = None,
 ) -> dict[str, float]:
@@ -103,8 +79,8 @@ def publish_custom_metrics(
         cloudwatch_client = boto3.client("cloudwatch")
     when = timestamp or datetime.now(timezone.utc)
     dimensions = [
-        {"Name": DIMENSION_MODEL_NAME, "Value": model_name},
-        {"Name": DIMENSION_ENDPOINT_NAME, "Value": endpoint_name},
+        {"Name": contract.DIMENSION_MODEL_NAME, "Value": model_name},
+        {"Name": contract.DIMENSION_ENDPOINT_NAME, "Value": endpoint_name},
     ]
     cloudwatch_client.put_metric_data(
         Namespace=namespace,

@@ -1,23 +1,58 @@
-"""ModelAlarms and ModelDashboard: thresholds, comparisons, missing data, actions, composite rule, widgets, bad input."""
+"""ModelAlarms, ModelDashboard and QualityMetrics: alarms built from metrics, missing data, actions, composite, widgets."""
 
 import json
 import re
 
 import pytest
-from aws_cdk import App, Duration, Stack
+from aws_cdk import App, Duration, Environment, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Capture, Match, Template
 
-from mlops_cdk import AlertTopic, SecureBucket
-from mlops_cdk import monitoring_metrics as mm
-from mlops_cdk.constructs.drift_checker import DriftChecker
-from mlops_cdk.constructs.model_alarms import ModelAlarms
-from mlops_cdk.constructs.model_dashboard import ModelDashboard
-from tests.harness import normalized, only_resource, resources_of_type, synth
+from mlops_cdk.constructs.foundation.alert_topic import AlertTopic
+from mlops_cdk.constructs.monitoring.model_alarms import ModelAlarms
+from mlops_cdk.constructs.monitoring.model_dashboard import ModelDashboard
+from mlops_cdk.constructs.monitoring.quality_metrics import QualityMetrics
+from mlops_cdk.constructs.serving.endpoint_metrics import EndpointMetrics
+from tests.harness import ACCOUNT, REGION, logical_ids, synth
 
 FEATURES = ["age", "amount"]
 ENDPOINT = "fraud-endpoint"
-SCHEDULES = ["arn:aws:sagemaker:eu-west-1:111122223333:monitoring-schedule/fraud-data-quality"]
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts"
+
+
+def _drift(feature, period=Duration.hours(1)):
+    return cloudwatch.Metric(namespace="MLOps/ModelMonitoring", metric_name="FeatureDrift", statistic="Maximum",
+                             dimensions_map={"Endpoint": ENDPOINT, "Feature": feature}, period=period)
+
+
+def _records(period=Duration.hours(1)):
+    return cloudwatch.Metric(namespace="MLOps/ModelMonitoring", metric_name="RecordsAnalyzed",
+                             statistic="SampleCount", dimensions_map={"Endpoint": ENDPOINT}, period=period)
+
+
+def _schedule(stack):
+    return sagemaker.CfnMonitoringSchedule(
+        stack, "Schedule", monitoring_schedule_name="fraud-data-quality",
+        monitoring_schedule_config=sagemaker.CfnMonitoringSchedule.MonitoringScheduleConfigProperty(
+            monitoring_job_definition_name="fraud-data-quality-0123abcd", monitoring_type="DataQuality",
+            schedule_config=sagemaker.CfnMonitoringSchedule.ScheduleConfigProperty(
+                schedule_expression="cron(0 * ? * * *)")))
+
+
+def _alarm_props(stack, topic, **overrides):
+    endpoint = EndpointMetrics(ENDPOINT)
+    props = dict(
+        alert_topic=topic, feature_drift={f: _drift(f) for f in FEATURES}, drift_threshold=0.25,
+        drift_warning_threshold=0.12, records_analyzed=_records(), drift_window=Duration.hours(1),
+        accuracy=QualityMetrics("fraud-detection", ENDPOINT).metric_accuracy(), accuracy_threshold=0.9,
+        model_latency_p99=endpoint.metric_model_latency(statistic="p99"), latency_p99_threshold=Duration.millis(500),
+        invocation_5xx_errors=endpoint.metric_invocation_5xx_errors(), errors_5xx_threshold=3,
+        monitoring_schedules=[_schedule(stack)], subject=f"model fraud-detection on {ENDPOINT}",
+        alarm_name_prefix="fraud-dev")
+    props.update(overrides)
+    return props
 
 
 @pytest.fixture(scope="module")
@@ -27,16 +62,25 @@ def built():
     def build(app):
         stack = Stack(app, "Alarms")
         topic = AlertTopic(stack, "Alerts")
-        checker = DriftChecker(stack, "Checker", endpoint_name=ENDPOINT, model_name="fraud-detection",
-                               feature_names=FEATURES, capture_bucket=SecureBucket(stack, "Data"), window_hours=1)
-        alarms = ModelAlarms(stack, "ModelAlarms", alert_topic=topic, endpoint_name=ENDPOINT,
-                             model_name="fraud-detection", drift_checker=checker, drift_significant=0.25,
-                             drift_warning=0.12, accuracy_threshold=0.9, latency_p99_threshold=Duration.millis(500),
-                             errors_5xx_threshold=3, monitoring_schedule_arns=SCHEDULES, alarm_name_prefix="fraud-dev")
-        ModelDashboard(stack, "Dashboard", endpoint_name=ENDPOINT, model_name="fraud-detection",
-                       drift_checker=checker, drift_warning=0.12, drift_significant=0.25, accuracy_threshold=0.9,
-                       alarms=[*alarms.alarms, alarms.model_unhealthy], dashboard_name="fraud-dev-model")
-        objects.update(alarms=alarms, topic=topic)
+        alarms = ModelAlarms(stack, "ModelAlarms", **_alarm_props(stack, topic))
+        endpoint = EndpointMetrics(ENDPOINT)
+        quality = QualityMetrics("fraud-detection", ENDPOINT)
+        ModelDashboard(
+            stack, "Dashboard", title="Model fraud-detection",
+            latency=[endpoint.metric_model_latency(statistic="p99", label="model p99")],
+            invocations=[endpoint.metric_invocations(label="invocations")],
+            errors=[endpoint.metric_invocation_5xx_errors(label="5XX")],
+            feature_drift={f: _drift(f).with_(label=f) for f in FEATURES}, drift_threshold=0.25,
+            drift_warning_threshold=0.12, drift_runs=[_records().with_(label="analysed")],
+            quality=[quality.metric_accuracy(label="accuracy"), quality.metric_recall(label="recall")],
+            accuracy_threshold=0.9, alarms=[*alarms.alarms, alarms.model_unhealthy], dashboard_name="fraud-dev-model")
+        objects.update(alarms=alarms, topic=topic, stack=stack)
+
+        imported = Stack(app, "AlarmsImported", env=Environment(account=ACCOUNT, region=REGION))  # the topic's
+        objects["imported"] = ModelAlarms(
+            imported, "ModelAlarms", alert_topic=sns.Topic.from_topic_arn(imported, "Topic", TOPIC_ARN),
+            accuracy=QualityMetrics("churn", "churn-endpoint").metric_accuracy(),
+            monitoring_schedules=[_schedule(imported)])
 
     return synth(build), objects
 
@@ -47,33 +91,29 @@ def result(built):
 
 
 @pytest.fixture(scope="module")
-def raw(result):
-    return result.json("Alarms")
+def objects(built):
+    return built[1]
 
 
-def _alarms(raw):
-    return {v["Properties"]["AlarmName"]: (k, v["Properties"])
-            for k, v in resources_of_type(raw, "AWS::CloudWatch::Alarm").items()}
+@pytest.fixture(scope="module")
+def template(result):
+    return result.template("Alarms")
 
 
-def _alarm(raw, name):
-    return _alarms(raw)[f"fraud-dev-{name}"][1]
-
-
-def _topic(raw):
-    (topic,) = resources_of_type(raw, "AWS::SNS::Topic")
-    return {"Ref": topic}
+@pytest.fixture(scope="module")
+def topic(objects):
+    return objects["stack"].resolve(objects["topic"].topic_arn)
 
 
 # (alarm name, metric, namespace, statistic, period, threshold, comparison, missing data, evaluation, datapoints)
 EXPECTED = [
-    ("feature-drift-age", "FeatureDrift", mm.NAMESPACE, "Maximum", 3600, 0.25, "GreaterThanOrEqualToThreshold",
-     "ignore", 1, None),
-    ("feature-drift-warning-amount", "FeatureDrift", mm.NAMESPACE, "Maximum", 3600, 0.12,
+    ("feature-drift-age", "FeatureDrift", "MLOps/ModelMonitoring", "Maximum", 3600, 0.25,
      "GreaterThanOrEqualToThreshold", "ignore", 1, None),
-    ("drift-checker-silent", "RecordsAnalyzed", mm.NAMESPACE, "SampleCount", 3600, 1, "LessThanThreshold",
+    ("feature-drift-warning-amount", "FeatureDrift", "MLOps/ModelMonitoring", "Maximum", 3600, 0.12,
+     "GreaterThanOrEqualToThreshold", "ignore", 1, None),
+    ("drift-checker-silent", "RecordsAnalyzed", "MLOps/ModelMonitoring", "SampleCount", 3600, 1, "LessThanThreshold",
      "breaching", 2, None),
-    ("accuracy", "ModelAccuracy", mm.NAMESPACE, "Average", 3600, 0.9, "LessThanThreshold", "ignore", 1, None),
+    ("accuracy", "ModelAccuracy", "MLOps/ModelMonitoring", "Average", 3600, 0.9, "LessThanThreshold", "ignore", 1, None),
     ("latency-p99", "ModelLatency", "AWS/SageMaker", "p99", 300, 500000, "GreaterThanThreshold", "notBreaching", 3, 2),
     ("5xx-errors", "Invocation5XXErrors", "AWS/SageMaker", "Sum", 300, 3, "GreaterThanOrEqualToThreshold",
      "notBreaching", 1, None),
@@ -84,161 +124,207 @@ EXPECTED = [
 
 @pytest.mark.parametrize("name, metric, namespace, statistic, period, threshold, comparison, missing, evaluation, "
                          "datapoints", EXPECTED)
-def test_alarm(raw, name, metric, namespace, statistic, period, threshold, comparison, missing, evaluation, datapoints):
-    alarm = _alarm(raw, name)
-    assert (alarm["MetricName"], alarm["Namespace"]) == (metric, namespace)
-    assert alarm.get("Statistic", alarm.get("ExtendedStatistic")) == statistic
-    assert alarm["Period"] == period
-    assert alarm["Threshold"] == threshold
-    assert alarm["ComparisonOperator"] == comparison
-    assert alarm["TreatMissingData"] == missing
-    assert alarm["EvaluationPeriods"] == evaluation
-    assert alarm.get("DatapointsToAlarm") == datapoints
-    assert alarm["AlarmActions"] == [_topic(raw)]
-    assert alarm["AlarmDescription"]
+def test_alarm(template, topic, name, metric, namespace, statistic, period, threshold, comparison, missing,
+               evaluation, datapoints):
+    statistic_key = "ExtendedStatistic" if statistic.startswith("p") else "Statistic"
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "AlarmName": f"fraud-dev-{name}",
+        "MetricName": metric,
+        "Namespace": namespace,
+        statistic_key: statistic,
+        "Period": period,
+        "Threshold": threshold,
+        "ComparisonOperator": comparison,
+        "TreatMissingData": missing,
+        "EvaluationPeriods": evaluation,
+        "DatapointsToAlarm": Match.absent() if datapoints is None else datapoints,
+        "AlarmActions": [topic],
+        "AlarmDescription": Match.any_value(),
+    })
 
 
-def test_one_significant_and_one_warning_alarm_per_feature(raw):
-    names = set(_alarms(raw))
+def test_one_significant_and_one_warning_alarm_per_feature(template, objects):
     for feature in FEATURES:
-        assert {f"fraud-dev-feature-drift-{feature}", f"fraud-dev-feature-drift-warning-{feature}"} <= names
-        dims = {d["Name"]: d["Value"] for d in _alarm(raw, f"feature-drift-{feature}")["Dimensions"]}
-        assert dims == {"Endpoint": ENDPOINT, "Feature": feature}
-    assert len(names) == 2 * len(FEATURES) + 5
+        template.has_resource_properties("AWS::CloudWatch::Alarm", {
+            "AlarmName": f"fraud-dev-feature-drift-{feature}",
+            "Dimensions": [{"Name": "Endpoint", "Value": ENDPOINT}, {"Name": "Feature", "Value": feature}],
+            "AlarmDescription": Match.string_like_regexp(f"feature '{feature}' of model fraud-detection"),
+        })
+    template.resource_count_is("AWS::CloudWatch::Alarm", 2 * len(FEATURES) + 5)
+    assert set(objects["alarms"].feature_drift_alarms) == set(FEATURES)
 
 
-def test_endpoint_and_quality_dimensions(raw):
+def test_endpoint_and_quality_dimensions(template):
     for name in ("latency-p99", "5xx-errors"):
-        dims = {d["Name"]: d["Value"] for d in _alarm(raw, name)["Dimensions"]}
-        assert dims == {"EndpointName": ENDPOINT, "VariantName": "AllTraffic"}
-    dims = {d["Name"]: d["Value"] for d in _alarm(raw, "accuracy")["Dimensions"]}
-    assert dims == {mm.DIMENSION_MODEL_NAME: "fraud-detection", mm.DIMENSION_ENDPOINT_NAME: ENDPOINT}
+        template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmName": f"fraud-dev-{name}", "Dimensions": [
+            {"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "VariantName", "Value": "AllTraffic"}]})
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmName": "fraud-dev-accuracy", "Dimensions": [
+        {"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "ModelName", "Value": "fraud-detection"}]})
 
 
-def test_monitoring_failure_rule_and_its_alarm(raw):
-    rules = resources_of_type(raw, "AWS::Events::Rule")
-    ((rule_id, rule),) = [(k, r) for k, r in rules.items() if "EventPattern" in r["Properties"]]
-    pattern = rule["Properties"]["EventPattern"]
-    assert pattern == {
-        "source": ["aws.sagemaker"],
-        "detail-type": ["SageMaker Processing Job State Change"],
-        "detail": {"ProcessingJobStatus": ["Failed", "Stopped"], "MonitoringScheduleArn": SCHEDULES},
-    }
-    (target,) = rule["Properties"]["Targets"]
-    assert target["Arn"] == _topic(raw)
-    assert "<detail-FailureReason>" in target["InputTransformer"]["InputTemplate"]
-    alarm = _alarm(raw, "monitoring-execution-failed")
-    assert alarm["Dimensions"] == [{"Name": "RuleName", "Value": {"Ref": rule_id}}]
+def test_monitoring_failure_rule_publishes_to_the_topic_and_has_an_alarm(template, objects, topic):
+    rule_id = Capture()
+    template.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {
+            "source": ["aws.sagemaker"],
+            "detail-type": ["SageMaker Processing Job State Change"],
+            "detail": {"ProcessingJobStatus": ["Failed", "Stopped"],
+                       "MonitoringScheduleArn": [{"Ref": Match.string_like_regexp("^Schedule")}]},
+        },
+        "Targets": [Match.object_like({"Arn": topic, "InputTransformer": Match.object_like({
+            "InputTemplate": Match.string_like_regexp("<detail-FailureReason>")})})],
+    })
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "AlarmName": "fraud-dev-monitoring-execution-failed",
+        "Dimensions": [{"Name": "RuleName", "Value": {"Ref": rule_id}}]})
+    assert rule_id.as_string().startswith("ModelAlarmsMonitoringExecutionFailedRule")
 
 
-def test_alert_topic_policy_already_admits_eventbridge(raw):
-    # The rule publishes to the AlertTopic without adding a statement of its own.
-    (policy,) = resources_of_type(raw, "AWS::SNS::TopicPolicy").values()
-    sids = [s.get("Sid") for s in policy["Properties"]["PolicyDocument"]["Statement"]]
-    assert "AllowAlarmsAndRulesToPublish" in sids
-    assert len([s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]) == 1
+def test_an_alert_topic_needs_no_statement_per_rule(template):
+    # The AlertTopic's own policy admits EventBridge: the failure rule adds nothing to it.
+    template.resource_count_is("AWS::SNS::TopicPolicy", 1)
+    template.has_resource_properties("AWS::SNS::TopicPolicy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({"Sid": "AllowAlarmsAndRulesToPublish"})])}})
 
 
-def test_composite_model_unhealthy(raw):
-    composite = only_resource(raw, "AWS::CloudWatch::CompositeAlarm")["Properties"]
-    assert composite["AlarmName"] == "fraud-dev-model-unhealthy"
-    assert composite["AlarmActions"] == [_topic(raw)] and composite["OKActions"] == [_topic(raw)]
-    rule = json.dumps(composite["AlarmRule"])
-    alarms = _alarms(raw)
+def test_composite_model_unhealthy(result, template, topic):
+    template.has_resource_properties("AWS::CloudWatch::CompositeAlarm", {
+        "AlarmName": "fraud-dev-model-unhealthy", "AlarmActions": [topic], "OKActions": [topic]})
+    (composite,) = result.template("Alarms").find_resources("AWS::CloudWatch::CompositeAlarm").values()
+    rule = json.dumps(composite["Properties"]["AlarmRule"])
+    alarms = {v["Properties"]["AlarmName"].removeprefix("fraud-dev-"): k
+              for k, v in template.find_resources("AWS::CloudWatch::Alarm").items()}
     members = {"feature-drift-age", "feature-drift-amount", "accuracy", "latency-p99", "5xx-errors"}
-    for name, (logical, _) in alarms.items():
-        assert (logical in rule) == (name.removeprefix("fraud-dev-") in members), name
+    for name, logical_id in alarms.items():
+        assert (logical_id in rule) == (name in members), name
     assert rule.count("ALARM(") == len(members)
     assert " OR " in rule and " AND " not in rule
 
 
-def test_dashboard_widgets(raw):
-    dashboard = only_resource(raw, "AWS::CloudWatch::Dashboard")["Properties"]
-    assert dashboard["DashboardName"] == "fraud-dev-model"
-    body = json.dumps(dashboard["DashboardBody"])
-    for text in ("Endpoint latency", "ModelLatency", "OverheadLatency", "Invocations", "Invocation4XXErrors",
-                 "Invocation5XXErrors", "Feature drift (PSI)", "FeatureDrift", "RecordsAnalyzed",
-                 "MalformedRecords", "Model quality", mm.METRIC_ACCURACY, mm.METRIC_PRECISION, mm.METRIC_RECALL,
-                 "accuracy threshold", "significant", "warning"):
-        assert text in body, text
-    assert re.search(r'\\"type\\":\\"alarm\\"', body)
-    for logical, _ in _alarms(raw).values():
-        assert logical in body
-    assert only_resource(raw, "AWS::CloudWatch::CompositeAlarm") and "ModelAlarmsModelUnhealthy" in body
+def test_dashboard_widgets(template):
+    body = Capture()
+    template.has_resource_properties("AWS::CloudWatch::Dashboard", {"DashboardName": "fraud-dev-model",
+                                                                    "DashboardBody": body})
+    text = json.dumps(body.as_object())
+    for expected in ("# Model fraud-detection", "Endpoint latency", "ModelLatency", "Invocations",
+                     "Invocation5XXErrors", "Feature drift (PSI)", "FeatureDrift", "RecordsAnalyzed",
+                     "Model quality", "ModelAccuracy", "ModelRecall", "accuracy threshold", "significant", "warning"):
+        assert expected in text, expected
+    assert re.search(r'\\"type\\":\\"alarm\\"', text)
+    for logical_id in template.find_resources("AWS::CloudWatch::Alarm"):
+        assert logical_id in text
+    assert "ModelAlarmsModelUnhealthy" in text
+
+
+def test_imported_topic_and_only_the_metrics_given(result):
+    template = result.template("AlarmsImported")
+    template.resource_count_is("AWS::CloudWatch::Alarm", 2)  # accuracy + monitoring failures
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "ModelAccuracy", "AlarmActions": [TOPIC_ARN], "AlarmName": Match.absent()})
+    template.has_resource_properties("AWS::Events::Rule", {"Targets": [Match.object_like({"Arn": TOPIC_ARN})]})
+    template.has_resource_properties("AWS::CloudWatch::CompositeAlarm", {"AlarmActions": [TOPIC_ARN]})
 
 
 def test_cdk_nag_clean(result):
     assert result.nag_findings == []
 
 
-def test_cfn_lint_clean(result):
-    assert result.lint("Alarms") == []
+@pytest.mark.parametrize("stack", ["Alarms", "AlarmsImported"])
+def test_cfn_lint_clean(result, stack):
+    assert result.lint(stack) == []
 
 
-def test_snapshot(raw, json_snapshot):
-    assert normalized(raw) == json_snapshot
+def test_logical_ids(result, json_snapshot):
+    assert {stack: logical_ids(result.json(stack)) for stack in ("Alarms", "AlarmsImported")} == json_snapshot
 
 
 # -------------------------------------------------------------- construction
 def _stack():
-    app = App()
-    stack = Stack(app, "S")
-    return stack, AlertTopic(stack, "Alerts")
+    stack = Stack(App(), "S")
+    return stack, sns.Topic(stack, "Topic")
 
 
-def test_other_topic_and_metrics_without_checker():
-    stack, _ = _stack()
-    topic = sns.Topic.from_topic_arn(stack, "T", "arn:aws:sns:eu-west-1:111122223333:ops")
-    metric = cloudwatch.Metric(namespace="aws/sagemaker/Endpoints/data-metrics", metric_name="feature_baseline_drift_age")
-    alarms = ModelAlarms(stack, "A", alert_topic=topic, endpoint_name="ep", model_name="m",
-                         feature_drift_metrics={"age": metric}, monitoring_schedule_arns=SCHEDULES)
-    assert alarms.drift_checker_alarm is None
-    assert set(alarms.feature_drift_alarms) == {"age"}
-    assert alarms.monitoring_failure_rule is not None
-    assert stack.resolve(alarms.alarms[0].node.default_child.alarm_name) is None  # generated names, no prefix
-
-
-def test_day_long_window_evaluates_one_period():
+def test_without_metrics_there_is_nothing_to_alarm_on():
     stack, topic = _stack()
-    checker = DriftChecker(stack, "C", endpoint_name="ep", model_name="m", feature_names=["a"],
-                           capture_bucket=SecureBucket(stack, "B"), window_hours=24)
-    alarms = ModelAlarms(stack, "A", alert_topic=topic, endpoint_name="ep", model_name="m", drift_checker=checker)
-    cfn = alarms.drift_checker_alarm.node.default_child
-    assert (cfn.evaluation_periods, cfn.period) == (1, 86400)
-    with pytest.raises(ValueError, match="ModelAlarms 'heartbeat_windows': invalid value 2"):
-        ModelAlarms(stack, "A2", alert_topic=topic, endpoint_name="ep", model_name="m", drift_checker=checker,
+    alarms = ModelAlarms(stack, "A", alert_topic=topic)
+    assert (alarms.alarms, alarms.model_unhealthy, alarms.accuracy_alarm, alarms.monitoring_failure_rule) == (
+        [], None, None, None)
+
+
+def test_a_day_long_window_evaluates_one_period():
+    stack, topic = _stack()
+    day = Duration.hours(24)
+    alarms = ModelAlarms(stack, "A", alert_topic=topic, records_analyzed=_records(day), drift_window=day)
+    Template.from_stack(stack).has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "RecordsAnalyzed", "EvaluationPeriods": 1, "Period": 86400})
+    assert alarms.heartbeat_alarm is not None
+    with pytest.raises(ValueError, match="^ModelAlarms 'heartbeat_windows': invalid value 2"):
+        ModelAlarms(stack, "A2", alert_topic=topic, records_analyzed=_records(day), drift_window=day,
                     heartbeat_windows=2)
 
 
+def test_the_heartbeat_metric_must_have_the_window_as_period():
+    stack, topic = _stack()
+    with pytest.raises(ValueError, match="^ModelAlarms 'records_analyzed': invalid value '1 hour'"):
+        ModelAlarms(stack, "A", alert_topic=topic, records_analyzed=_records(Duration.hours(1)),
+                    drift_window=Duration.hours(6))
+
+
 @pytest.mark.parametrize("props, prop", [
-    ({"drift_warning": 0.2}, "drift_warning"),  # warning must be below significant
-    ({"drift_warning": 0.3}, "drift_warning"),
-    ({"drift_warning": 0}, "drift_warning"),
-    ({"drift_significant": -1}, "drift_significant"),
-    ({"drift_significant": float("inf")}, "drift_significant"),
+    ({"drift_warning_threshold": 0.25}, "drift_warning_threshold"),  # warning must be below the threshold
+    ({"drift_threshold": 1.5}, "drift_threshold"),  # PSI above 1
+    ({"drift_threshold": 0}, "drift_threshold"),
+    ({"drift_threshold": float("inf")}, "drift_threshold"),
     ({"accuracy_threshold": 0}, "accuracy_threshold"),
     ({"accuracy_threshold": 1.5}, "accuracy_threshold"),
     ({"accuracy_threshold": True}, "accuracy_threshold"),
     ({"latency_p99_threshold": Duration.millis(0)}, "latency_p99_threshold"),
     ({"latency_p99_threshold": 500}, "latency_p99_threshold"),
     ({"errors_5xx_threshold": 0}, "errors_5xx_threshold"),
-    ({"quality_period": Duration.days(2)}, "quality_period"),
-    ({"variant_name": "all traffic"}, "variant_name"),
-    ({"alert_topic": "arn:aws:sns:eu-west-1:111122223333:ops"}, "alert_topic"),
-    ({"feature_drift_metrics": {"age": "FeatureDrift"}}, "feature_drift_metrics"),
-    ({"monitoring_schedule_arns": SCHEDULES[0]}, "monitoring_schedule_arns"),
+    ({"drift_window": Duration.hours(25)}, "drift_window"),
+    ({"heartbeat_windows": 0}, "heartbeat_windows"),
+    ({"feature_drift": {"a,b": _drift("a")}}, "feature_drift"),
+    ({"monitoring_schedules": "arn:aws:sagemaker:eu-west-1:111122223333:monitoring-schedule/x"},
+     "monitoring_schedules"),
     ({"alarm_name_prefix": "-bad"}, "alarm_name_prefix"),
-    ({"model_name": ""}, "model_name"),
+    ({"subject": ""}, "subject"),
 ])
 def test_bad_props_name_the_prop(props, prop):
     stack, topic = _stack()
-    base = dict(alert_topic=topic, endpoint_name="ep", model_name="m")
+    base = _alarm_props(stack, topic, monitoring_schedules=[])
     base.update(props)
     with pytest.raises(ValueError, match=rf"^ModelAlarms '{re.escape(prop)}': invalid value"):
         ModelAlarms(stack, "A", **base)
 
 
-def test_bad_dashboard_props():
+@pytest.mark.parametrize("props, prop", [
+    ({"dashboard_name": "has space"}, "dashboard_name"),
+    ({"title": ""}, "title"),
+    ({"accuracy_threshold": 2}, "accuracy_threshold"),
+    ({"drift_warning_threshold": 0.3}, "drift_warning_threshold"),
+])
+def test_bad_dashboard_props(props, prop):
     stack, _ = _stack()
-    with pytest.raises(ValueError, match="^ModelDashboard 'dashboard_name': invalid value"):
-        ModelDashboard(stack, "D", endpoint_name="ep", model_name="m", dashboard_name="has space")
+    with pytest.raises(ValueError, match=rf"^ModelDashboard '{prop}': invalid value"):
+        ModelDashboard(stack, "D", **{"title": "m", **props})
+
+
+# ------------------------------------------------------------ quality metrics
+def test_quality_metrics_dimensions_and_period():
+    quality = QualityMetrics("churn", "churn-endpoint")
+    for metric, name in ((quality.metric_accuracy(), "ModelAccuracy"), (quality.metric_precision(), "ModelPrecision"),
+                         (quality.metric_recall(), "ModelRecall")):
+        assert (metric.namespace, metric.metric_name, metric.statistic) == ("MLOps/ModelMonitoring", name, "Average")
+        assert metric.dimensions == {"ModelName": "churn", "EndpointName": "churn-endpoint"}
+        assert metric.period.to_hours() == 1
+    assert QualityMetrics("m", "e", namespace="Team/Quality").metric_accuracy(period=Duration.days(1)).period.to_days() == 1
+
+
+@pytest.mark.parametrize("args, prop", [
+    (("m", "e", "AWS/SageMaker"), "namespace"),
+    (("", "e"), "model_name"),
+    (("m", " "), "endpoint_name"),
+])
+def test_bad_quality_metrics_name_the_argument(args, prop):
+    with pytest.raises(ValueError, match=f"^QualityMetrics '{prop}': invalid value"):
+        QualityMetrics(*args)

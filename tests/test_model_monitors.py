@@ -1,69 +1,105 @@
-"""Model Monitor constructs: job definitions, schedules, baselines, KMS, metrics, names, Clarify configs, bad input."""
+"""Model Monitor constructs: job definitions, schedules, grants, baselines, Clarify configs, BYO resources, bad input."""
 
+import json
 import re
 
 import pytest
-from aws_cdk import App, Duration, Stack
+from aws_cdk import App, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Capture, Match
 
-from mlops_cdk import SageMakerExecutionRole, SecureBucket
-from mlops_cdk.constructs.model_monitors import (
-    SHADOW_ENDPOINT_PREFIX,
-    BiasMonitor,
-    DataQualityMonitor,
-    FeatureAttributionMonitor,
-    ModelQualityMonitor,
+from mlops_cdk import locations
+from mlops_cdk.constructs.monitoring.clarify_monitors import BiasMonitor, FeatureAttributionMonitor
+from mlops_cdk.constructs.monitoring.data_quality import DataQualityMonitor
+from mlops_cdk.constructs.monitoring.model_quality import ModelQualityMonitor
+from mlops_cdk.constructs.serving.model_endpoint import ModelEndpoint
+from mlops_cdk.settings.monitoring import (
+    BiasOptions,
+    FeatureAttributionOptions,
+    ModelQualityOptions,
+    MonitorSchedule,
 )
-from mlops_cdk.constructs.monitor_schedule import PUBLISH_METRICS_ENV, SCHEDULE_PRESETS, schedule_expression
-from tests.harness import normalized, resources_of_type, synth
+from tests.harness import ACCOUNT, imported_resources, logical_ids, synth
 
+ENDPOINT = "fraud-endpoint"
 HEADERS = ["age", "amount", "merchant"]
-GROUND_TRUTH = "s3://labels-bucket/ground-truth/"
 JOB_TYPES = {
-    "DataQuality": ("AWS::SageMaker::DataQualityJobDefinition", "DataQuality"),
-    "ModelQuality": ("AWS::SageMaker::ModelQualityJobDefinition", "ModelQuality"),
-    "ModelBias": ("AWS::SageMaker::ModelBiasJobDefinition", "ModelBias"),
-    "ModelExplainability": ("AWS::SageMaker::ModelExplainabilityJobDefinition", "ModelExplainability"),
+    "DataQuality": "AWS::SageMaker::DataQualityJobDefinition",
+    "ModelQuality": "AWS::SageMaker::ModelQualityJobDefinition",
+    "ModelBias": "AWS::SageMaker::ModelBiasJobDefinition",
+    "ModelExplainability": "AWS::SageMaker::ModelExplainabilityJobDefinition",
 }
+# construct id -> (schedule name, monitoring type)
+MONITORS = {
+    "DataQuality": ("fraud-data-quality", "DataQuality"),
+    "ModelQuality": ("fraud-model-quality", "ModelQuality"),
+    "Bias": ("fraud-bias", "ModelBias"),
+    "Attribution": ("fraud-attribution", "ModelExplainability"),
+}
+
+
+def _plain(stack):
+    """A team's plain aws-cdk-lib key, bucket and role (no mlops_cdk class)."""
+    key = kms.Key(stack, "Key", enable_key_rotation=True, removal_policy=RemovalPolicy.DESTROY)
+    bucket = s3.Bucket(stack, "Data", encryption_key=key, enforce_ssl=True, server_access_logs_prefix="logs/",
+                       block_public_access=s3.BlockPublicAccess.BLOCK_ALL, removal_policy=RemovalPolicy.DESTROY)
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    return key, bucket, role
+
+
+def _monitors(stack, common):
+    """One monitor of each kind, named as in MONITORS."""
+    return {
+        "DataQuality": DataQualityMonitor(stack, "DataQuality", schedule_name="fraud-data-quality", **common),
+        "ModelQuality": ModelQualityMonitor(
+            stack, "ModelQuality", schedule_name="fraud-model-quality",
+            options=ModelQualityOptions(probability_threshold=0.4, start_time_offset="-P2D", end_time_offset="-P1D",
+                                        constraints_key="baselines/model-quality/constraints.json"), **common),
+        "Bias": BiasMonitor(
+            stack, "Bias", schedule_name="fraud-bias",
+            options=BiasOptions(facet_name="age", facet_values_or_threshold=[40], headers=HEADERS, label="is_fraud"),
+            **common),
+        "Attribution": FeatureAttributionMonitor(
+            stack, "Attribution", schedule_name="fraud-attribution",
+            options=FeatureAttributionOptions(model_name="fraud-model", shap_baseline=[[40, 120.5, "grocery"]],
+                                              headers=HEADERS, num_samples=50), **common),
+    }
 
 
 @pytest.fixture(scope="module")
 def built():
-    """One stack with each monitor type (plus a VPC data-quality variant), synthesized once."""
+    """Plain resources (one stack), imported ones (another) and an immutable role (a third), synthesized once."""
     objects = {}
 
     def build(app):
         stack = Stack(app, "Monitors")
-        bucket = SecureBucket(stack, "Data")
-        role = SageMakerExecutionRole(stack, "Role")
-        role.grant_bucket_read_write(bucket)
-        endpoint = sagemaker.CfnEndpoint(stack, "Endpoint", endpoint_config_name="fraud-config")
-        common = dict(endpoint_name=endpoint.attr_endpoint_name, role=role, output_bucket=bucket)
-        objects["bucket"], objects["role"], objects["endpoint"] = bucket, role, endpoint
-        objects["dq"] = DataQualityMonitor(stack, "DataQuality", schedule_name="fraud-data-quality", **common)
-        objects["dq_vpc"] = DataQualityMonitor(
-            stack, "DataQualityVpc", schedule="cron(0 6/12 ? * * *)", schedule_name="fraud-dq-vpc",
-            statistics_s3_uri="s3://other-bucket/stats.json", constraints_s3_uri="s3://other-bucket/constraints.json",
+        key, bucket, role = _plain(stack)
+        common = dict(endpoint=ModelEndpoint.from_endpoint_name(stack, "Endpoint", ENDPOINT), role=role,
+                      output_bucket=bucket)
+        objects.update(stack=stack, key=key, bucket=bucket, role=role, **_monitors(stack, common))
+        vpc = Stack(app, "Vpc")
+        key, bucket, role = _plain(vpc)
+        objects["vpc"] = DataQualityMonitor(
+            vpc, "DataQuality", endpoint=ModelEndpoint.from_endpoint_name(vpc, "Endpoint", ENDPOINT), role=role,
+            output_bucket=bucket, schedule=MonitorSchedule.every(12, starting_hour=6), schedule_name="fraud-dq-vpc",
+            statistics_key="other/stats.json", constraints_key="other/constraints.json",
             instance_type="ml.c5.2xlarge", instance_count=2, volume_size_gb=50, max_runtime=Duration.hours(2),
-            subnet_ids=["subnet-0123456789abcdef0"], security_group_ids=["sg-0123456789abcdef0"],
-            environment={"analysis_type": "full"}, **common,
-        )
-        objects["mq"] = ModelQualityMonitor(
-            stack, "ModelQuality", schedule_name="fraud-model-quality", ground_truth_s3_uri=GROUND_TRUTH,
-            problem_type="BinaryClassification", probability_attribute="0", probability_threshold=0.4,
-            constraints_s3_uri="s3://other-bucket/mq-constraints.json", start_time_offset="-P2D",
-            end_time_offset="-P1D", **common,
-        )
-        objects["bias"] = BiasMonitor(
-            stack, "Bias", schedule_name="fraud-bias", ground_truth_s3_uri=GROUND_TRUTH,
-            label_values_or_threshold=[1], facet_name="age", facet_values_or_threshold=[40], headers=HEADERS,
-            label="is_fraud", probability_attribute="0", **common,
-        )
-        objects["fa"] = FeatureAttributionMonitor(
-            stack, "Attribution", schedule_name="fraud-attribution", model_name="fraud-model",
-            shap_baseline=[[40, 120.5, "grocery"]], headers=HEADERS, num_samples=50, **common,
-        )
+            subnets=[ec2.Subnet.from_subnet_attributes(vpc, "Subnet", subnet_id="subnet-0123456789abcdef0",
+                                                       route_table_id="rtb-0123456789abcdef0")],
+            security_groups=[ec2.SecurityGroup.from_security_group_id(vpc, "Group", "sg-0123456789abcdef0")],
+            environment={"analysis_type": "full"})
+        imported = Stack(app, "Imported")
+        team = imported_resources(imported)
+        objects["imported"] = _monitors(imported, dict(
+            endpoint=ModelEndpoint.from_endpoint_name(imported, "Endpoint", ENDPOINT), role=team.execution_role,
+            output_bucket=team.data_bucket))
+        immutable = Stack(app, "Immutable")
+        team = imported_resources(immutable, mutable_role=False)
+        DataQualityMonitor(immutable, "DataQuality", endpoint=ModelEndpoint.from_endpoint_name(
+            immutable, "Endpoint", ENDPOINT), role=team.execution_role, output_bucket=team.data_bucket)
 
     return synth(build), objects
 
@@ -79,374 +115,428 @@ def objects(built):
 
 
 @pytest.fixture(scope="module")
-def raw(result):
-    return result.json("Monitors")
+def template(result):
+    return result.template("Monitors")
 
 
-def _job(raw, logical_prefix):
-    (found,) = [(k, v) for k, v in raw["Resources"].items()
-                if k.startswith(f"{logical_prefix}JobDefinition") and "JobDefinition" in v["Type"]]
-    return found
+@pytest.fixture(scope="module")
+def ref(objects):
+    """How the template spells a value of the plain stack (``ref(bucket.bucket_arn)``)."""
+    return objects["stack"].resolve
 
 
-def _schedule(raw, logical_prefix):
-    (found,) = [(k, v) for k, v in raw["Resources"].items()
-                if k.startswith(f"{logical_prefix}Schedule") and v["Type"] == "AWS::SageMaker::MonitoringSchedule"]
-    return found
-
-
-def _key(raw):
-    (key,) = resources_of_type(raw, "AWS::KMS::Key")
-    return {"Fn::GetAtt": [key, "Arn"]}
-
-
-def _bucket(raw):
-    (name,) = [k for k, v in resources_of_type(raw, "AWS::S3::Bucket").items() if "LoggingConfiguration" in v["Properties"]]
-    return {"Ref": name}
-
-
-def _sagemaker_role(raw):
-    (name,) = [k for k, v in resources_of_type(raw, "AWS::IAM::Role").items()
-               if v["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
-               == {"Service": "sagemaker.amazonaws.com"}]
-    return name
-
-
-def _field(props, suffix):
-    (value,) = [v for k, v in props.items() if k.endswith(suffix) and k not in ("EndpointName",)]
-    return value
-
-
-MONITORS = [("DataQuality", "DataQuality"), ("ModelQuality", "ModelQuality"), ("Bias", "ModelBias"),
-            ("Attribution", "ModelExplainability")]
+def _policy_statements(template, monitor_id):
+    (policy,) = [p for k, p in template.find_resources("AWS::IAM::Policy").items()
+                 if k.startswith(f"{monitor_id}JobPermissions")]
+    return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
 
 
 # ----------------------------------------------------------- shared structure
-@pytest.mark.parametrize("logical, kind", MONITORS)
-def test_job_definition_type_endpoint_and_explicit_versioned_name(raw, logical, kind):
-    name, job = _job(raw, logical)
-    assert job["Type"] == JOB_TYPES[kind][0]
-    props = job["Properties"]
-    endpoint = {"Fn::GetAtt": ["Endpoint", "EndpointName"]}
-    assert props["EndpointName"] == endpoint
-    assert _field(props, "JobInput")["EndpointInput"]["EndpointName"] == endpoint
-    assert _field(props, "JobInput")["EndpointInput"]["LocalPath"] == "/opt/ml/processing/input/endpoint"
-    _, schedule = _schedule(raw, logical)
-    base = schedule["Properties"]["MonitoringScheduleName"]
-    assert re.fullmatch(rf"{base}-[0-9a-f]{{8}}", props["JobDefinitionName"])
+@pytest.mark.parametrize("monitor_id", MONITORS)
+def test_job_definition_runs_as_the_role_on_the_endpoint_with_the_key(template, objects, ref, monitor_id):
+    schedule_name, kind = MONITORS[monitor_id]
+    key_arn = ref(objects["key"].key_arn)
+    template.has_resource_properties(JOB_TYPES[kind], {
+        "EndpointName": ENDPOINT,
+        "RoleArn": ref(objects["role"].role_arn),
+        "JobDefinitionName": Match.string_like_regexp(rf"^{schedule_name}-[0-9a-f]{{8}}$"),
+        "JobResources": {"ClusterConfig": Match.object_like({"VolumeKmsKeyId": key_arn})},
+        "NetworkConfig": Match.object_like({"EnableInterContainerTrafficEncryption": True}),
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        f"{kind}JobOutputConfig": {
+            "KmsKeyId": key_arn,
+            "MonitoringOutputs": [{"S3Output": {
+                "LocalPath": "/opt/ml/processing/output", "S3UploadMode": "EndOfJob",
+                "S3Uri": ref(f"s3://{objects['bucket'].bucket_name}/monitoring/{schedule_name}")}}],
+        },
+    })
 
 
-@pytest.mark.parametrize("logical, kind", MONITORS)
-def test_schedule_references_its_definition_by_name_and_depends_on_it(raw, logical, kind):
-    job_id, job = _job(raw, logical)
-    _, schedule = _schedule(raw, logical)
-    config = schedule["Properties"]["MonitoringScheduleConfig"]
-    assert config["MonitoringJobDefinitionName"] == job["Properties"]["JobDefinitionName"]
-    assert config["MonitoringType"] == JOB_TYPES[kind][1]
-    assert schedule["DependsOn"] == [job_id]
-    assert schedule["Properties"]["EndpointName"] == {"Fn::GetAtt": ["Endpoint", "EndpointName"]}
+@pytest.mark.parametrize("monitor_id", MONITORS)
+def test_schedule_names_its_versioned_definition_and_depends_on_it(template, monitor_id):
+    schedule_name, kind = MONITORS[monitor_id]
+    name = Capture()
+    template.has_resource_properties(JOB_TYPES[kind], {"JobDefinitionName": name,
+                                                       "EndpointName": ENDPOINT})
+    template.has_resource("AWS::SageMaker::MonitoringSchedule", {
+        "Properties": Match.object_like({
+            "MonitoringScheduleName": schedule_name,
+            "EndpointName": ENDPOINT,
+            "MonitoringScheduleConfig": {
+                "MonitoringJobDefinitionName": name.as_string(),
+                "MonitoringType": kind,
+                "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)" if kind == "DataQuality"
+                                   else "cron(0 0 ? * * *)"},
+            },
+        }),
+        "DependsOn": [Match.string_like_regexp(f"^{monitor_id}JobDefinition")],
+    })
 
 
-@pytest.mark.parametrize("logical, kind", MONITORS)
-def test_kms_for_volumes_and_outputs_and_metrics_on(raw, logical, kind):
-    _, job = _job(raw, logical)
-    props = job["Properties"]
-    key = _key(raw)
-    assert props["JobResources"]["ClusterConfig"]["VolumeKmsKeyId"] == key
-    output = _field(props, "JobOutputConfig")
-    assert output["KmsKeyId"] == key
-    (out,) = output["MonitoringOutputs"]
-    assert out["S3Output"]["S3Uri"] == {"Fn::Join": ["", ["s3://", _bucket(raw),
-                                                           f"/monitoring/{props['JobDefinitionName'][:-9]}"]]}
-    assert _field(props, "AppSpecification")["Environment"][PUBLISH_METRICS_ENV] == "Enabled"
-    assert props["NetworkConfig"]["EnableInterContainerTrafficEncryption"] is True
-
-
-@pytest.mark.parametrize("logical, image, repo", [
-    ("DataQuality", "modelmonitor", "sagemaker-model-monitor-analyzer"),
-    ("ModelQuality", "modelmonitor", "sagemaker-model-monitor-analyzer"),
-    ("Bias", "clarify", "sagemaker-clarify-processing:1.0"),
-    ("Attribution", "clarify", "sagemaker-clarify-processing:1.0"),
+@pytest.mark.parametrize("monitor_id, repository, image", [
+    ("DataQuality", "sagemaker-model-monitor-analyzer", "modelmonitor"),
+    ("ModelQuality", "sagemaker-model-monitor-analyzer", "modelmonitor"),
+    ("Bias", "sagemaker-clarify-processing:1.0", "clarify"),
+    ("Attribution", "sagemaker-clarify-processing:1.0", "clarify"),
 ])
-def test_images_come_from_the_region_mapping(raw, logical, image, repo):
-    _, job = _job(raw, logical)
-    uri = _field(job["Properties"], "AppSpecification")["ImageUri"]["Fn::Sub"]
-    assert uri[0].endswith(f"/{repo}")
-    assert uri[1]["Account"] == {"Fn::FindInMap": ["SageMakerImageRegistries", {"Ref": "AWS::Region"}, image]}
+def test_images_come_from_the_region_mapping(template, monitor_id, repository, image):
+    kind = MONITORS[monitor_id][1]
+    registry = {"Fn::FindInMap": ["SageMakerImageRegistries", {"Ref": "AWS::Region"}, image]}
+    template.has_resource_properties(JOB_TYPES[kind], {f"{kind}AppSpecification": Match.object_like({
+        "ImageUri": {"Fn::Sub": [Match.string_like_regexp(f"/{re.escape(repository)}$"), {"Account": registry}]},
+        "Environment": Match.object_like({"publish_cloudwatch_metrics": "Enabled"}),
+    })})
 
 
-def test_role_arn_is_the_given_role(raw):
-    for logical, _ in MONITORS:
-        _, job = _job(raw, logical)
-        assert job["Properties"]["RoleArn"] == {"Fn::GetAtt": [_sagemaker_role(raw), "Arn"]}
+@pytest.mark.parametrize("monitor_id", MONITORS)
+def test_role_reads_this_endpoints_capture_and_writes_this_schedules_reports(template, objects, ref, monitor_id):
+    schedule_name = MONITORS[monitor_id][0]
+    bucket = objects["bucket"]
+    statements = _policy_statements(template, monitor_id)
+    assert statements["ReadCapturedData"]["Action"] == "s3:GetObject"
+    assert statements["ReadCapturedData"]["Resource"] == ref(bucket.arn_for_objects(f"data-capture/{ENDPOINT}/*"))
+    assert statements["ListCapturedData"]["Resource"] == ref(bucket.bucket_arn)
+    assert statements["ListCapturedData"]["Condition"] == {
+        "StringLike": {"s3:prefix": [f"data-capture/{ENDPOINT}/", f"data-capture/{ENDPOINT}/*"]}}
+    assert statements["WriteReports"] == {
+        "Sid": "WriteReports", "Effect": "Allow", "Action": "s3:PutObject",
+        "Resource": ref(bucket.arn_for_objects(f"monitoring/{schedule_name}/*"))}
+    key = ref(objects["key"].key_arn)
+    assert statements["EncryptOutputs"]["Resource"] == key
+    assert statements["EncryptVolumes"]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert "DecryptInputs" not in statements  # every object here is encrypted with the monitor's key
+
+
+def test_role_policies_attach_to_the_role_and_grant_no_action_wildcard(template, objects, ref):
+    policies = template.find_resources("AWS::IAM::Policy")
+    assert len(policies) == len(MONITORS)
+    for policy in policies.values():
+        assert policy["Properties"]["Roles"] == [ref(objects["role"].role_name)]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert not [a for a in actions if "*" in a], statement
+            if statement["Resource"] == "*":
+                assert set(actions) <= {"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"}, statement
+
+
+def test_metrics_are_limited_to_sagemaker_endpoint_namespaces(template):
+    statement = _policy_statements(template, "DataQuality")["PublishMetrics"]
+    assert statement["Condition"] == {"StringLike": {"cloudwatch:namespace": "aws/sagemaker/Endpoints/*"}}
 
 
 # ---------------------------------------------------------------- data quality
-def test_data_quality_defaults(raw):
-    _, job = _job(raw, "DataQuality")
-    props = job["Properties"]
-    bucket = _bucket(raw)
-    assert props["DataQualityBaselineConfig"] == {
-        "ConstraintsResource": {"S3Uri": {"Fn::Join": ["", ["s3://", bucket, "/baselines/data-quality/constraints.json"]]}},
-        "StatisticsResource": {"S3Uri": {"Fn::Join": ["", ["s3://", bucket, "/baselines/data-quality/statistics.json"]]}},
-    }
-    assert props["JobResources"]["ClusterConfig"] | {"VolumeKmsKeyId": None} == {
-        "InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20, "VolumeKmsKeyId": None}
-    assert props["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
-    assert props["NetworkConfig"] == {"EnableInterContainerTrafficEncryption": True, "EnableNetworkIsolation": True}
-    _, schedule = _schedule(raw, "DataQuality")
-    assert schedule["Properties"]["MonitoringScheduleConfig"]["ScheduleConfig"] == {
-        "ScheduleExpression": "cron(0 * ? * * *)"}
-    assert schedule["Properties"]["MonitoringScheduleName"] == "fraud-data-quality"
+def test_data_quality_reads_the_published_baselines(template, objects, ref):
+    bucket = objects["bucket"]
+    template.has_resource_properties(JOB_TYPES["DataQuality"], {
+        "DataQualityBaselineConfig": {
+            "ConstraintsResource": {"S3Uri": ref(f"s3://{bucket.bucket_name}/{locations.DATA_QUALITY_CONSTRAINTS}")},
+            "StatisticsResource": {"S3Uri": ref(f"s3://{bucket.bucket_name}/{locations.DATA_QUALITY_STATISTICS}")},
+        },
+        "JobResources": {"ClusterConfig": Match.object_like({
+            "InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20})},
+        "NetworkConfig": {"EnableInterContainerTrafficEncryption": True, "EnableNetworkIsolation": True},
+    })
+    statements = _policy_statements(template, "DataQuality")
+    assert statements["ReadStatistics"]["Resource"] == ref(bucket.arn_for_objects(locations.DATA_QUALITY_STATISTICS))
+    assert statements["ReadConstraints"]["Resource"] == ref(
+        bucket.arn_for_objects(locations.DATA_QUALITY_CONSTRAINTS))
 
 
-def test_data_quality_options(raw):
-    _, job = _job(raw, "DataQualityVpc")
-    props = job["Properties"]
-    assert props["DataQualityBaselineConfig"] == {
-        "ConstraintsResource": {"S3Uri": "s3://other-bucket/constraints.json"},
-        "StatisticsResource": {"S3Uri": "s3://other-bucket/stats.json"},
-    }
-    cluster = props["JobResources"]["ClusterConfig"]
-    assert (cluster["InstanceType"], cluster["InstanceCount"], cluster["VolumeSizeInGB"]) == ("ml.c5.2xlarge", 2, 50)
-    assert props["StoppingCondition"] == {"MaxRuntimeInSeconds": 7200}
-    assert props["NetworkConfig"]["VpcConfig"] == {
-        "Subnets": ["subnet-0123456789abcdef0"], "SecurityGroupIds": ["sg-0123456789abcdef0"]}
-    assert props["DataQualityAppSpecification"]["Environment"] == {
-        PUBLISH_METRICS_ENV: "Enabled", "analysis_type": "full"}
-    _, schedule = _schedule(raw, "DataQualityVpc")
-    assert schedule["Properties"]["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"] == \
-        "cron(0 6/12 ? * * *)"
+def test_data_quality_in_a_vpc_with_its_own_cluster(result):
+    template = result.template("Vpc")
+    template.has_resource_properties(JOB_TYPES["DataQuality"], {
+        "JobResources": {"ClusterConfig": Match.object_like({
+            "InstanceType": "ml.c5.2xlarge", "InstanceCount": 2, "VolumeSizeInGB": 50})},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 7200},
+        "NetworkConfig": Match.object_like({"VpcConfig": {"Subnets": ["subnet-0123456789abcdef0"],
+                                                          "SecurityGroupIds": ["sg-0123456789abcdef0"]}}),
+        "DataQualityAppSpecification": Match.object_like({
+            "Environment": {"publish_cloudwatch_metrics": "Enabled", "analysis_type": "full"}}),
+    })
+    template.has_resource_properties("AWS::SageMaker::MonitoringSchedule", {"MonitoringScheduleConfig": Match.object_like(
+        {"ScheduleConfig": {"ScheduleExpression": "cron(0 6/12 ? * * *)"}})})
+    template.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({"Sid": "NetworkInterfaces", "Action": Match.array_with(["ec2:CreateNetworkInterface"])})])}})
 
 
 def test_data_quality_drift_metric(objects):
-    metric = objects["dq"].metric_feature_baseline_drift("age")
-    assert metric.namespace == "aws/sagemaker/Endpoints/data-metrics"
-    assert metric.metric_name == "feature_baseline_drift_age"
-    assert set(metric.dimensions) == {"Endpoint", "MonitoringSchedule"}
+    metric = objects["DataQuality"].metric_feature_baseline_drift("age")
+    assert (metric.namespace, metric.metric_name) == ("aws/sagemaker/Endpoints/data-metrics",
+                                                      "feature_baseline_drift_age")
+    assert (metric.statistic, metric.period.to_hours()) == ("Maximum", 1)
+    assert metric.dimensions == {"Endpoint": ENDPOINT, "MonitoringSchedule": "fraud-data-quality"}
 
 
 # --------------------------------------------------------------- model quality
-def test_model_quality_inputs(raw):
-    _, job = _job(raw, "ModelQuality")
-    props = job["Properties"]
-    assert props["ModelQualityAppSpecification"]["ProblemType"] == "BinaryClassification"
-    job_input = props["ModelQualityJobInput"]
-    assert job_input["GroundTruthS3Input"] == {"S3Uri": GROUND_TRUTH}
-    endpoint = job_input["EndpointInput"]
-    assert endpoint["ProbabilityAttribute"] == "0"
-    assert endpoint["ProbabilityThresholdAttribute"] == 0.4
-    assert (endpoint["StartTimeOffset"], endpoint["EndTimeOffset"]) == ("-P2D", "-P1D")
-    assert "InferenceAttribute" not in endpoint
-    assert props["ModelQualityBaselineConfig"] == {
-        "ConstraintsResource": {"S3Uri": "s3://other-bucket/mq-constraints.json"}}
-    _, schedule = _schedule(raw, "ModelQuality")
-    assert schedule["Properties"]["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"] == \
-        SCHEDULE_PRESETS["daily"]
+def test_model_quality_reads_the_score_ground_truth_and_constraints(template, objects, ref):
+    bucket = objects["bucket"]
+    template.has_resource_properties(JOB_TYPES["ModelQuality"], {
+        "ModelQualityAppSpecification": Match.object_like({"ProblemType": "BinaryClassification"}),
+        "ModelQualityJobInput": {
+            "EndpointInput": {
+                "EndpointName": ENDPOINT, "LocalPath": "/opt/ml/processing/input/endpoint",
+                "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated",
+                "ProbabilityAttribute": "0", "ProbabilityThresholdAttribute": 0.4,
+                "StartTimeOffset": "-P2D", "EndTimeOffset": "-P1D",
+            },
+            "GroundTruthS3Input": {"S3Uri": ref(f"s3://{bucket.bucket_name}/ground-truth/")},
+        },
+        "ModelQualityBaselineConfig": {"ConstraintsResource": {
+            "S3Uri": ref(f"s3://{bucket.bucket_name}/baselines/model-quality/constraints.json")}},
+    })
+    statements = _policy_statements(template, "ModelQuality")
+    assert statements["ReadGroundTruth"]["Resource"] == ref(bucket.arn_for_objects("ground-truth/*"))
+    assert statements["ListGroundTruth"]["Condition"] == {"StringLike": {"s3:prefix": ["ground-truth/",
+                                                                                      "ground-truth/*"]}}
+    assert statements["ReadConstraints"]["Resource"] == ref(
+        bucket.arn_for_objects("baselines/model-quality/constraints.json"))
 
 
-# ------------------------------------------------------------------------ bias
-def test_bias_inputs_and_shipped_analysis_config(raw, objects):
-    _, job = _job(raw, "Bias")
-    props = job["Properties"]
-    assert props["ModelBiasJobInput"]["GroundTruthS3Input"] == {"S3Uri": GROUND_TRUTH}
-    endpoint = props["ModelBiasJobInput"]["EndpointInput"]
-    assert (endpoint["ProbabilityAttribute"], endpoint["ProbabilityThresholdAttribute"]) == ("0", 0.5)
-    config_uri = props["ModelBiasAppSpecification"]["ConfigUri"]["Fn::Sub"]
+def test_model_quality_metric(objects):
+    metric = objects["ModelQuality"].metric_accuracy()
+    assert (metric.namespace, metric.metric_name, metric.statistic) == (
+        "aws/sagemaker/Endpoints/model-metrics", "accuracy", "Average")
+
+
+# ------------------------------------------------------------------ Clarify
+def test_bias_job_reads_ground_truth_and_its_shipped_config(template, objects):
+    config_uri = Capture()
+    template.has_resource_properties(JOB_TYPES["ModelBias"], {
+        "ModelBiasAppSpecification": Match.object_like({"ConfigUri": config_uri}),
+        "ModelBiasJobInput": Match.object_like({"EndpointInput": Match.object_like(
+            {"ProbabilityAttribute": "0", "ProbabilityThresholdAttribute": 0.5})}),
+        "ModelBiasBaselineConfig": Match.absent(),
+    })
     assert re.fullmatch(r"s3://cdk-[a-z0-9]+-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}/[0-9a-f]{64}\.json",
-                        config_uri)
-    assert objects["bias"].analysis_config == {
+                        config_uri.as_object()["Fn::Sub"])
+    assert objects["Bias"].analysis_config == {
         "label_values_or_threshold": [1],
         "facet": [{"name_or_index": "age", "value_or_threshold": [40]}],
         "headers": HEADERS,
         "label": "is_fraud",
     }
-    assert "ModelBiasBaselineConfig" not in props
 
 
-def _policy(raw, logical_prefix):
-    (policy,) = [v for k, v in resources_of_type(raw, "AWS::IAM::Policy").items() if k.startswith(logical_prefix)]
-    return policy["Properties"]
-
-
-@pytest.mark.parametrize("logical", ["BiasReadAnalysisConfig", "AttributionReadAnalysisConfig"])
-def test_role_reads_exactly_the_config_object(raw, logical):
-    policy = _policy(raw, logical)
-    (statement,) = policy["PolicyDocument"]["Statement"]
+@pytest.mark.parametrize("monitor_id", ["Bias", "Attribution"])
+def test_role_reads_exactly_its_analysis_config(template, monitor_id):
+    statement = _policy_statements(template, monitor_id)["ReadAnalysisConfig"]
     assert statement["Action"] == "s3:GetObject"
-    resource = statement["Resource"]["Fn::Join"][1]
-    assert re.fullmatch(r"/[0-9a-f]{64}\.json", resource[-1])
-    assert "*" not in str(resource)
-    assert policy["Roles"] == [{"Ref": _sagemaker_role(raw)}]
+    assert re.search(r"/[0-9a-f]{64}\.json$", statement["Resource"]["Fn::Join"][1][-1])
+    assert "*" not in json.dumps(statement["Resource"])
 
 
-# --------------------------------------------------------- feature attribution
-def test_feature_attribution_config_and_network(raw, objects):
-    _, job = _job(raw, "Attribution")
-    props = job["Properties"]
-    assert props["NetworkConfig"]["EnableNetworkIsolation"] is False  # the job calls its shadow endpoint
-    assert "ConfigUri" in props["ModelExplainabilityAppSpecification"]
-    config = objects["fa"].analysis_config
+def test_feature_attribution_calls_a_shadow_endpoint_of_its_model(template, objects):
+    template.has_resource_properties(JOB_TYPES["ModelExplainability"], {
+        "NetworkConfig": Match.object_like({"EnableNetworkIsolation": False}),
+        "ModelExplainabilityAppSpecification": Match.object_like({"ConfigUri": Match.any_value()}),
+    })
+    config = objects["Attribution"].analysis_config
     assert config["methods"]["shap"] == {"baseline": [[40, 120.5, "grocery"]], "num_samples": 50,
                                          "agg_method": "mean_abs", "use_logit": False,
                                          "save_local_shap_values": False}
     assert config["predictor"] == {"model_name": "fraud-model", "instance_type": "ml.m5.xlarge",
                                    "initial_instance_count": 1, "content_type": "text/csv",
-                                   "accept_type": "text/csv", "endpoint_name_prefix": SHADOW_ENDPOINT_PREFIX}
-    assert config["headers"] == HEADERS
+                                   "accept_type": "text/csv", "endpoint_name_prefix": "mlops-clarify-shadow"}
+    statements = _policy_statements(template, "Attribution")
+    tails = sorted(r["Fn::Join"][1][-1] for r in statements["ManageClarifyShadowEndpoints"]["Resource"])
+    assert tails == [":endpoint-config/mlops-clarify-shadow*", ":endpoint/mlops-clarify-shadow*"]
+    assert statements["DescribeExplainedModel"]["Resource"]["Fn::Join"][1][-1] == ":model/fraud-model"
 
 
-def test_feature_attribution_shadow_endpoint_grant_is_prefix_scoped(raw):
-    statements = _policy(raw, "AttributionShadowEndpoint")["PolicyDocument"]["Statement"]
-    manage = [s for s in statements if s["Sid"] == "ManageClarifyShadowEndpoints"][0]
-    tails = sorted(r["Fn::Join"][1][-1] for r in manage["Resource"])
-    assert tails == [f":endpoint-config/{SHADOW_ENDPOINT_PREFIX}*", f":endpoint/{SHADOW_ENDPOINT_PREFIX}*"]
-    describe = [s for s in statements if s["Sid"] == "DescribeExplainedModel"][0]
-    assert describe["Resource"]["Fn::Join"][1][-1] == ":model/fraud-model"
+# ------------------------------------------------------------ bring your own
+def test_imported_role_bucket_and_key(result):
+    template = result.template("Imported")
+    key = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    for kind in JOB_TYPES.values():
+        template.has_resource_properties(kind, {
+            "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/team-sagemaker",
+            "JobResources": {"ClusterConfig": Match.object_like({"VolumeKmsKeyId": key})},
+        })
+    policies = template.find_resources("AWS::IAM::Policy")
+    assert len(policies) == len(MONITORS)
+    for monitor_id, (schedule_name, _) in MONITORS.items():
+        statements = _policy_statements(template, monitor_id)
+        assert statements["EncryptOutputs"]["Resource"] == key
+        assert statements["WriteReports"]["Resource"]["Fn::Join"][1][-1] == \
+            f":s3:::team-ml-data/monitoring/{schedule_name}/*"
+    for policy in policies.values():
+        assert policy["Properties"]["Roles"] == ["team-sagemaker"]
 
 
-# ------------------------------------------------------------ whole template
+def test_an_immutable_role_gets_no_policy(result):
+    template = result.template("Immutable")
+    template.resource_count_is("AWS::IAM::Policy", 0)
+    template.resource_count_is(JOB_TYPES["DataQuality"], 1)
+
+
+# ------------------------------------------------------------ whole templates
 def test_cdk_nag_clean(result):
     assert result.nag_findings == []
 
 
-def test_cfn_lint_clean(result):
-    assert result.lint("Monitors") == []
+@pytest.mark.parametrize("stack", ["Monitors", "Vpc", "Imported", "Immutable"])
+def test_cfn_lint_clean(result, stack):
+    assert result.lint(stack) == []
 
 
-def test_snapshot(raw, json_snapshot):
-    assert normalized(raw) == json_snapshot
+def test_logical_ids(result, json_snapshot):
+    assert {stack: logical_ids(result.json(stack)) for stack in ("Monitors", "Imported")} == json_snapshot
 
 
 # ------------------------------------------------------------- names (no synth)
-def _names(**overrides):
-    app = App()
-    stack = Stack(app, "S")
-    bucket, role = SecureBucket(stack, "B"), SageMakerExecutionRole(stack, "R")
-    monitor = DataQualityMonitor(stack, "DQ", endpoint_name="ep", role=role, output_bucket=bucket,
-                                 schedule_name="ep-dq", **overrides)
+def _name(**overrides):
+    stack = Stack(App(), "S")
+    key, bucket, role = _plain(stack)
+    monitor = DataQualityMonitor(stack, "DQ", endpoint=ModelEndpoint.from_endpoint_name(stack, "E", "ep"), role=role,
+                                 output_bucket=bucket, schedule_name="ep-dq", **overrides)
     return stack.resolve(monitor.job_definition_name)
 
 
 def test_job_definition_name_changes_with_its_properties_only():
-    base = _names()
-    assert base == _names()  # deterministic
-    assert base.startswith("ep-dq-")
-    assert _names(instance_type="ml.m5.2xlarge") != base  # replacement gets a fresh name
-    assert _names(schedule="daily") == base  # schedule-only change: updated in place, same definition
+    base = _name()
+    assert base == _name()  # deterministic
+    assert re.fullmatch(r"ep-dq-[0-9a-f]{8}", base)
+    assert _name(instance_type="ml.m5.2xlarge") != base  # replacement gets a fresh name
+    assert _name(schedule=MonitorSchedule.daily()) == base  # schedule-only change: updated in place
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("hourly", ("cron(0 * ? * * *)", 1)),
-    ("daily", ("cron(0 0 ? * * *)", 24)),
-    ("cron(0 12 ? * * *)", ("cron(0 12 ? * * *)", 24)),
-    ("cron(0 17/12 ? * * *)", ("cron(0 17/12 ? * * *)", 12)),
-    ("cron(0 0/2 ? * * *)", ("cron(0 0/2 ? * * *)", 2)),
+# ------------------------------------------------------------------ schedules
+@pytest.mark.parametrize("schedule, expression, interval", [
+    (MonitorSchedule.hourly(), "cron(0 * ? * * *)", 1),
+    (MonitorSchedule.daily(), "cron(0 0 ? * * *)", 24),
+    (MonitorSchedule.daily(hour=12), "cron(0 12 ? * * *)", 24),
+    (MonitorSchedule.every(12, starting_hour=17), "cron(0 17/12 ? * * *)", 24),  # 17 h only, then 17 h next day
+    (MonitorSchedule.every(2), "cron(0 0/2 ? * * *)", 2),
+    (MonitorSchedule.every(5), "cron(0 0/5 ? * * *)", 4),  # 20 h -> 0 h is the shortest gap
 ])
-def test_schedule_expressions(value, expected):
-    assert schedule_expression("X", "schedule", value) == expected
+def test_schedule_expressions_and_intervals(schedule, expression, interval):
+    assert (schedule.expression, schedule.interval_hours, schedule.interval.to_hours()) == (
+        expression, interval, interval)
+
+
+@pytest.mark.parametrize("make, prop", [
+    (lambda: MonitorSchedule.daily(hour=24), "hour"),
+    (lambda: MonitorSchedule.every(0), "hours"),
+    (lambda: MonitorSchedule.every(25), "hours"),
+    (lambda: MonitorSchedule.every(6, starting_hour=-1), "starting_hour"),
+])
+def test_bad_schedules_name_the_argument(make, prop):
+    with pytest.raises(ValueError, match=rf"^MonitorSchedule '{prop}': invalid value"):
+        make()
 
 
 # ---------------------------------------------------------------- bad input
 def _build(cls, **props):
-    app = App()
-    stack = Stack(app, "S")
-    bucket, role = SecureBucket(stack, "B"), SageMakerExecutionRole(stack, "R")
-    base = dict(endpoint_name="ep", role=role, output_bucket=bucket)
-    if cls in (ModelQualityMonitor, BiasMonitor):
-        base["ground_truth_s3_uri"] = GROUND_TRUTH
-    if cls in (ModelQualityMonitor, BiasMonitor):
-        base["probability_attribute"] = "0"
+    stack = Stack(App(), "S")
+    key, bucket, role = _plain(stack)
+    base = dict(endpoint=ModelEndpoint.from_endpoint_name(stack, "E", "ep"), role=role, output_bucket=bucket)
     if cls is BiasMonitor:
-        base.update(label_values_or_threshold=[1], facet_name="age")
+        base["options"] = BiasOptions(facet_name="age")
     if cls is FeatureAttributionMonitor:
-        base.update(model_name="m", shap_baseline=[[1, 2]])
+        base["options"] = FeatureAttributionOptions(model_name="m", shap_baseline=[[1, 2]])
     base.update(props)
     return cls(stack, "M", **base)
 
 
 @pytest.mark.parametrize("cls, props, prop", [
-    (DataQualityMonitor, {"schedule": "weekly"}, "schedule"),
-    (DataQualityMonitor, {"schedule": "cron(0 12 * * ? *)"}, "schedule"),
-    (DataQualityMonitor, {"schedule": "cron(30 * ? * * *)"}, "schedule"),
-    (DataQualityMonitor, {"schedule": "cron(0 24 ? * * *)"}, "schedule"),
-    (DataQualityMonitor, {"schedule": "cron(0 0/25 ? * * *)"}, "schedule"),
-    (DataQualityMonitor, {"schedule": "rate(1 hour)"}, "schedule"),
+    (DataQualityMonitor, {"schedule": "hourly"}, "schedule"),
     (DataQualityMonitor, {"max_runtime": Duration.hours(2)}, "max_runtime"),  # hourly: at most 1 h
-    (DataQualityMonitor, {"schedule": "daily", "max_runtime": Duration.hours(25)}, "max_runtime"),
-    (DataQualityMonitor, {"endpoint_name": "bad_name"}, "endpoint_name"),
+    (DataQualityMonitor, {"schedule": MonitorSchedule.every(5), "max_runtime": Duration.hours(5)}, "max_runtime"),
+    (DataQualityMonitor, {"max_runtime": Duration.millis(1500)}, "max_runtime"),
     (DataQualityMonitor, {"schedule_name": "x" * 55}, "schedule_name"),
     (DataQualityMonitor, {"schedule_name": "has_underscore"}, "schedule_name"),
+    (DataQualityMonitor, {"instance_type": "ml.m5.xlarg"}, "instance_type"),
     (DataQualityMonitor, {"instance_type": "m5.xlarge"}, "instance_type"),
     (DataQualityMonitor, {"instance_count": 0}, "instance_count"),
     (DataQualityMonitor, {"volume_size_gb": 0}, "volume_size_gb"),
-    (DataQualityMonitor, {"subnet_ids": ["subnet-0123456789abcdef0"]}, "security_group_ids"),
-    (DataQualityMonitor, {"subnet_ids": "subnet-0123456789abcdef0"}, "subnet_ids"),
+    (DataQualityMonitor, {"subnets": "subnet-0123456789abcdef0"}, "subnets"),
     (DataQualityMonitor, {"environment": {"1bad": "x"}}, "environment"),
     (DataQualityMonitor, {"output_prefix": "/monitoring/"}, "output_prefix"),
-    (DataQualityMonitor, {"statistics_s3_uri": "bucket/stats.json"}, "statistics_s3_uri"),
-    (DataQualityMonitor, {"role": "arn:aws:iam::123456789012:role/x"}, "role"),
+    (DataQualityMonitor, {"capture_prefix": "data-*"}, "capture_prefix"),
+    (DataQualityMonitor, {"statistics_key": "baselines/"}, "statistics_key"),
     (DataQualityMonitor, {"network_isolation": "yes"}, "network_isolation"),
-    (ModelQualityMonitor, {"ground_truth_s3_uri": None}, "ground_truth_s3_uri"),
-    (ModelQualityMonitor, {"ground_truth_s3_uri": "ground-truth/"}, "ground_truth_s3_uri"),
-    (ModelQualityMonitor, {"problem_type": "Ranking"}, "problem_type"),
-    (ModelQualityMonitor, {"probability_attribute": None}, "inference_attribute"),
-    (ModelQualityMonitor, {"problem_type": "Regression"}, "inference_attribute"),
-    (ModelQualityMonitor, {"problem_type": "Regression", "inference_attribute": "0"}, "probability_attribute"),
-    (ModelQualityMonitor, {"problem_type": "MulticlassClassification", "probability_attribute": None},
-     "inference_attribute"),
-    (ModelQualityMonitor, {"probability_threshold": 1.5}, "probability_threshold"),
-    (ModelQualityMonitor, {"probability_threshold": -0.1}, "probability_threshold"),
-    (ModelQualityMonitor, {"probability_attribute": None, "inference_attribute": "0", "probability_threshold": 0.5},
-     "probability_threshold"),
-    (ModelQualityMonitor, {"start_time_offset": "P1D"}, "start_time_offset"),
-    (ModelQualityMonitor, {"start_time_offset": "-P1D", "end_time_offset": "-P2D"}, "start_time_offset"),
-    (BiasMonitor, {"ground_truth_s3_uri": None}, "ground_truth_s3_uri"),
-    (BiasMonitor, {"facet_name": None}, "facet_name"),
-    (BiasMonitor, {"label_values_or_threshold": []}, "label_values_or_threshold"),
-    (BiasMonitor, {"facet_name": ["a", "b"], "facet_values_or_threshold": [1]}, "facet_values_or_threshold"),
-    (BiasMonitor, {"headers": ["a", "a"]}, "headers"),
-    (BiasMonitor, {"analysis_config_uri": "s3://bkt/analysis_config.json"}, "label_values_or_threshold"),
-    (FeatureAttributionMonitor, {"model_name": None}, "model_name"),
-    (FeatureAttributionMonitor, {"shap_baseline": [[1, 2], [1]]}, "shap_baseline"),
-    (FeatureAttributionMonitor, {"shap_baseline": [[1, 2]], "headers": ["a", "b", "c"]}, "shap_baseline"),
-    (FeatureAttributionMonitor, {"agg_method": "max"}, "agg_method"),
-    (FeatureAttributionMonitor, {"num_samples": 0}, "num_samples"),
-    (FeatureAttributionMonitor, {"accept_type": "text/plain"}, "accept_type"),
+    (DataQualityMonitor, {"enable_cloudwatch_metrics": 1}, "enable_cloudwatch_metrics"),
+    (ModelQualityMonitor, {"options": {"problem_type": "Regression"}}, "options"),
+    (ModelQualityMonitor, {"ground_truth_prefix": "/labels/"}, "ground_truth_prefix"),
+    (BiasMonitor, {"options": ModelQualityOptions()}, "options"),
+    (FeatureAttributionMonitor, {"options": None}, "options"),
 ])
 def test_bad_props_name_the_prop(cls, props, prop):
     with pytest.raises(ValueError, match=rf"^{cls.__name__} '{re.escape(prop)}': invalid value"):
         _build(cls, **props)
 
 
-def test_generated_config_rejects_tokens():
-    app = App()
-    stack = Stack(app, "S")
-    endpoint = sagemaker.CfnEndpoint(stack, "E", endpoint_config_name="c")
-    with pytest.raises(ValueError, match="literal values"):
-        _build_in(stack, FeatureAttributionMonitor, model_name=endpoint.attr_endpoint_name, shap_baseline=[[1]])
+def test_vpc_needs_subnets_and_security_groups():
+    stack = Stack(App(), "S")
+    subnet = ec2.Subnet.from_subnet_id(stack, "Subnet", "subnet-0123456789abcdef0")
+    with pytest.raises(ValueError, match="^DataQualityMonitor 'security_groups': invalid value"):
+        DataQualityMonitor(stack, "M", endpoint=ModelEndpoint.from_endpoint_name(stack, "E", "ep"),
+                           role=iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com")),
+                           output_bucket=s3.Bucket(stack, "B", encryption=s3.BucketEncryption.KMS),
+                           subnets=[subnet])
 
 
-def _build_in(stack, cls, **props):
-    bucket, role = SecureBucket(stack, "B"), SageMakerExecutionRole(stack, "R")
-    return cls(stack, "M", endpoint_name="ep", role=role, output_bucket=bucket, **props)
-
-
-def test_given_analysis_config_uri_is_used_as_is_without_grants():
-    app = App()
-    stack = Stack(app, "S")
-    monitor = _build_in(stack, BiasMonitor, ground_truth_s3_uri=GROUND_TRUTH, inference_attribute="0",
-                        analysis_config_uri="s3://bkt/bias/analysis_config.json")
-    assert monitor.analysis_config_uri == "s3://bkt/bias/analysis_config.json"
-    assert monitor.node.try_find_child("ReadAnalysisConfig") is None
-
-
-def test_bucket_without_key_needs_an_encryption_key():
-    from aws_cdk import aws_s3 as s3
-
-    app = App()
-    stack = Stack(app, "S")
+def test_a_bucket_without_key_needs_an_encryption_key():
+    stack = Stack(App(), "S")
     bucket = s3.Bucket.from_bucket_name(stack, "B", "plain-bucket")
     role = iam.Role(stack, "R", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
-    with pytest.raises(ValueError, match="DataQualityMonitor 'encryption_key'"):
-        DataQualityMonitor(stack, "M", endpoint_name="ep", role=role, output_bucket=bucket)
+    with pytest.raises(ValueError, match="^DataQualityMonitor 'encryption_key': invalid value None"):
+        DataQualityMonitor(stack, "M", endpoint=ModelEndpoint.from_endpoint_name(stack, "E", "ep"), role=role,
+                           output_bucket=bucket)
+
+
+@pytest.mark.parametrize("make, owner, prop", [
+    (lambda: ModelQualityOptions(problem_type="Ranking"), "ModelQualityOptions", "problem_type"),
+    (lambda: ModelQualityOptions(problem_type="Regression"), "ModelQualityOptions", "inference_attribute"),
+    (lambda: ModelQualityOptions(problem_type="Regression", inference_attribute="0", probability_attribute="1"),
+     "ModelQualityOptions", "probability_attribute"),
+    (lambda: ModelQualityOptions(problem_type="MulticlassClassification"), "ModelQualityOptions",
+     "inference_attribute"),
+    (lambda: ModelQualityOptions(probability_threshold=1.5), "ModelQualityOptions", "probability_threshold"),
+    (lambda: ModelQualityOptions(probability_threshold=-0.1), "ModelQualityOptions", "probability_threshold"),
+    (lambda: ModelQualityOptions(inference_attribute="0", probability_threshold=0.5), "ModelQualityOptions",
+     "probability_threshold"),
+    (lambda: ModelQualityOptions(start_time_offset="P1D"), "ModelQualityOptions", "start_time_offset"),
+    (lambda: ModelQualityOptions(start_time_offset="-P1D", end_time_offset="-P2D"), "ModelQualityOptions",
+     "start_time_offset"),
+    (lambda: ModelQualityOptions(constraints_key="baselines/"), "ModelQualityOptions", "constraints_key"),
+    (lambda: ModelQualityOptions(schedule="daily"), "ModelQualityOptions", "schedule"),
+    (lambda: BiasOptions(facet_name=[]), "BiasOptions", "facet_name"),
+    (lambda: BiasOptions(facet_name="age", label_values_or_threshold=[]), "BiasOptions", "label_values_or_threshold"),
+    (lambda: BiasOptions(facet_name=["a", "b"], facet_values_or_threshold=[1]), "BiasOptions",
+     "facet_values_or_threshold"),
+    (lambda: BiasOptions(facet_name="age", headers=["a", "a"]), "BiasOptions", "headers"),
+    (lambda: FeatureAttributionOptions(model_name="bad_name", shap_baseline=[[1]]), "FeatureAttributionOptions",
+     "model_name"),
+    (lambda: FeatureAttributionOptions(model_name="m", shap_baseline=[[1, 2], [1]]), "FeatureAttributionOptions",
+     "shap_baseline"),
+    (lambda: FeatureAttributionOptions(model_name="m", shap_baseline=[[1, 2]], headers=["a", "b", "c"]),
+     "FeatureAttributionOptions", "shap_baseline"),
+    (lambda: FeatureAttributionOptions(model_name="m", shap_baseline=[[1]], agg_method="max"),
+     "FeatureAttributionOptions", "agg_method"),
+    (lambda: FeatureAttributionOptions(model_name="m", shap_baseline=[[1]], num_samples=0),
+     "FeatureAttributionOptions", "num_samples"),
+    (lambda: FeatureAttributionOptions(model_name="m", shap_baseline=[[1]], accept_type="text/plain"),
+     "FeatureAttributionOptions", "accept_type"),
+    (lambda: FeatureAttributionOptions(model_name="m", shap_baseline=[[1]], shadow_instance_type="ml.p3.2xlarg"),
+     "FeatureAttributionOptions", "shadow_instance_type"),
+])
+def test_bad_options_name_the_field(make, owner, prop):
+    with pytest.raises(ValueError, match=rf"^{owner} '{re.escape(prop)}': invalid value"):
+        make()
+
+
+def test_options_refuse_tokens_in_the_generated_config():
+    name = s3.Bucket(Stack(App(), "S"), "B").bucket_name  # a token
+    with pytest.raises(ValueError, match="^FeatureAttributionOptions 'model_name': invalid value .*literal"):
+        FeatureAttributionOptions(model_name=name, shap_baseline=[[1]])
+    with pytest.raises(ValueError, match="^BiasOptions 'facet_name': invalid value"):
+        BiasOptions(facet_name=name)
+
+
+def test_default_options_read_a_binary_score_in_column_zero():
+    options = ModelQualityOptions()
+    assert (options.probability_attribute, options.probability_threshold, options.inference_attribute) == (
+        "0", 0.5, None)
+    assert ModelQualityOptions(inference_attribute="1").probability_attribute is None
+    assert options.schedule == MonitorSchedule.daily()

@@ -1,4 +1,4 @@
-"""Course 11.9 custom model-quality metrics: values vs scikit-learn, publication in moto CloudWatch."""
+"""Custom model-quality metrics: values vs scikit-learn, publication in moto CloudWatch, the public names."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from moto import mock_aws
 from sklearn.metrics import accuracy_score, precision_score, recall_score
 
 from mlops_cdk import monitoring_metrics as mm
-from mlops_cdk.lambdas.drift_checker import handler as drift_handler
+from mlops_cdk.constructs.monitoring.quality_metrics import QualityMetrics
+from mlops_cdk.lambdas._shared import contract
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -90,7 +91,7 @@ def test_publish_custom_metrics_to_cloudwatch():
             ]
         for name, key in (("ModelAccuracy", "Accuracy"), ("ModelPrecision", "Precision"), ("ModelRecall", "Recall")):
             (point,) = cloudwatch.get_metric_statistics(
-                Namespace=mm.NAMESPACE, MetricName=name,
+                Namespace=contract.MONITORING_NAMESPACE, MetricName=name,
                 Dimensions=[{"Name": "ModelName", "Value": "churn-model"}, {"Name": "EndpointName", "Value": "churn-endpoint"}],
                 StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=5), Period=60, Statistics=["Average"],
             )["Datapoints"]
@@ -102,7 +103,7 @@ def test_publish_uses_the_given_namespace_and_default_client():
         mm.publish_custom_metrics([1, 0], [1, 0], model_name="m", endpoint_name="e", namespace="Custom/ML/Model")
         cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
         assert len(cloudwatch.list_metrics(Namespace="Custom/ML/Model")["Metrics"]) == 3
-        assert cloudwatch.list_metrics(Namespace=mm.NAMESPACE)["Metrics"] == []
+        assert cloudwatch.list_metrics(Namespace=contract.MONITORING_NAMESPACE)["Metrics"] == []
 
 
 @pytest.mark.parametrize("prop", ["model_name", "endpoint_name", "namespace"])
@@ -119,17 +120,29 @@ def test_publish_validates_names_before_calling_aws(prop):
         mm.publish_custom_metrics([1], [1, 0], model_name="m", endpoint_name="e", cloudwatch_client=NoCalls())
 
 
-def test_metric_names_are_stable_and_match_the_drift_checker():
-    assert (mm.NAMESPACE, mm.METRIC_ACCURACY, mm.METRIC_PRECISION, mm.METRIC_RECALL) == (
-        "MLOps/ModelMonitoring", "ModelAccuracy", "ModelPrecision", "ModelRecall")
-    assert (mm.DIMENSION_MODEL_NAME, mm.DIMENSION_ENDPOINT_NAME) == ("ModelName", "EndpointName")
-    # The Lambda cannot import the library: its copies of the names must stay equal.
-    assert drift_handler.DEFAULT_NAMESPACE == mm.NAMESPACE
-    assert drift_handler.METRIC_FEATURE_DRIFT == mm.DRIFT_METRIC_FEATURE_DRIFT == "FeatureDrift"
-    assert drift_handler.METRIC_MAX_FEATURE_DRIFT == mm.DRIFT_METRIC_MAX_FEATURE_DRIFT == "MaxFeatureDrift"
-    assert drift_handler.METRIC_RECORDS_ANALYZED == mm.DRIFT_METRIC_RECORDS_ANALYZED == "RecordsAnalyzed"
-    assert drift_handler.METRIC_MALFORMED_RECORDS == mm.DRIFT_METRIC_MALFORMED_RECORDS == "MalformedRecords"
-    assert (drift_handler.DIMENSION_ENDPOINT, drift_handler.DIMENSION_FEATURE) == (
-        mm.DRIFT_DIMENSION_ENDPOINT, mm.DRIFT_DIMENSION_FEATURE)
-    assert drift_handler.EVENT_DETAIL_TYPE == mm.DRIFT_EVENT_DETAIL_TYPE == "Feature Drift Detected"
-    assert drift_handler.DEFAULT_EVENT_SOURCE == mm.DRIFT_EVENT_SOURCE
+def test_metric_names_are_public_api():
+    """Alarms, dashboards and users' own publishers depend on these spellings: a rename breaks them silently."""
+    assert (contract.MONITORING_NAMESPACE, contract.METRIC_ACCURACY, contract.METRIC_PRECISION,
+            contract.METRIC_RECALL) == ("MLOps/ModelMonitoring", "ModelAccuracy", "ModelPrecision", "ModelRecall")
+    assert (contract.DIMENSION_MODEL_NAME, contract.DIMENSION_ENDPOINT_NAME) == ("ModelName", "EndpointName")
+    assert (contract.METRIC_FEATURE_DRIFT, contract.METRIC_MAX_FEATURE_DRIFT, contract.METRIC_RECORDS_ANALYZED,
+            contract.METRIC_MALFORMED_RECORDS) == ("FeatureDrift", "MaxFeatureDrift", "RecordsAnalyzed",
+                                                   "MalformedRecords")
+    assert (contract.DIMENSION_ENDPOINT, contract.DIMENSION_FEATURE) == ("Endpoint", "Feature")
+    assert (contract.DRIFT_EVENT_DETAIL_TYPE, contract.DRIFT_EVENT_SOURCE) == (
+        "Feature Drift Detected", "mlops-cdk.drift-checker")
+
+
+def test_published_names_are_the_ones_quality_metrics_reads():
+    published = {}
+
+    class Recorder:
+        def put_metric_data(self, **request):
+            published.update(request)
+
+    mm.publish_custom_metrics([1, 0], [1, 1], model_name="churn", endpoint_name="churn-ep", cloudwatch_client=Recorder())
+    metrics = QualityMetrics("churn", "churn-ep")
+    expected = {(m.namespace, m.metric_name, tuple(sorted(m.dimensions.items())))
+                for m in (metrics.metric_accuracy(), metrics.metric_precision(), metrics.metric_recall())}
+    assert {(published["Namespace"], d["MetricName"], tuple(sorted((x["Name"], x["Value"]) for x in d["Dimensions"])))
+            for d in published["MetricData"]} == expected

@@ -1,43 +1,63 @@
-"""MonitoringStack in its three modes: wiring to foundation and endpoint, monitors, checker, alarms, dashboard."""
+"""MonitoringStack: modes from config, the Model Monitor fallback, wiring to resources and endpoint, BYO, bad input."""
 
 import json
 import re
 
 import pytest
-from aws_cdk import App, Stack
-from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import App, Duration, Environment, Stack
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Annotations, Match
 
-from mlops_cdk import FoundationStack, PlatformConfig
-from mlops_cdk import monitoring_metrics as mm
+from mlops_cdk.config import PlatformConfig
+from mlops_cdk.constructs.serving.model_endpoint import ModelEndpoint
+from mlops_cdk.constructs.serving.monitored_endpoint import MonitoredEndpoint
+from mlops_cdk.settings.monitoring import BiasOptions, ModelQualityOptions, MonitorSchedule
 from mlops_cdk.stacks.monitoring import MonitoringStack
-from tests.harness import normalized, only_resource, resources_of_type, synth
+from tests.harness import ACCOUNT, REGION, ROOT, imported_resources, logical_ids, own_resources, synth
 
-CONFIG = PlatformConfig(accuracy_threshold=0.9, alert_emails=("ml-team@example.com",))
-FEATURES = ["amount", "age", "merchant_category"]
-GROUND_TRUTH = "s3://labels-bucket/ground-truth/"
-PREFIX = CONFIG.prefix
+CONFIG = PlatformConfig(accuracy_threshold=0.9)
+OWN = PlatformConfig(monitoring_mode="own", drift_window_hours=6, drift_threshold=0.3, drift_warning_threshold=0.15,
+                     model_name="churn", monitoring_features=("tenure", "plan"))
+MODEL_MONITOR = PlatformConfig(monitoring_mode="model_monitor", model_name="churn",
+                               monitoring_features=("tenure", "plan"))
+PACKAGE = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/fraud/3"
+MINE = ("Monitoring", "MonitoringOwn", "MonitoringPlanned", "MonitoringModelMonitor")
+ENV = Environment(account=ACCOUNT, region=REGION)  # where the imported resources live
 
 
 @pytest.fixture(scope="module")
 def built():
-    """Foundation, a stand-in serving stack and one monitoring stack per mode, synthesized once."""
+    """Endpoint stacks (one deploying a ModelEndpoint on plain resources) and one monitoring stack per case."""
     objects = {}
 
     def build(app):
-        foundation = FoundationStack(app, "Foundation", config=CONFIG)
         serving = Stack(app, "Serving")
-        endpoint = sagemaker.CfnEndpoint(serving, "Endpoint", endpoint_config_name="fraud-config")
-        common = dict(config=CONFIG, foundation=foundation, endpoint_name=endpoint.attr_endpoint_name,
-                      feature_names=FEATURES)
+        team = own_resources(serving)
+        endpoint = ModelEndpoint(serving, "Scoring", role=team.execution_role, model_package_arn=PACKAGE,
+                                 capture_bucket=team.data_bucket)
         objects["both"] = MonitoringStack(
-            app, "Monitoring", ground_truth_s3_uri=GROUND_TRUTH,
-            bias={"label_values_or_threshold": [1], "facet_name": "age", "facet_values_or_threshold": [40],
-                  "headers": FEATURES},
-            **common)
-        objects["own"] = MonitoringStack(app, "MonitoringOwn", mode="own", drift_window_hours=6,
-                                         capture_s3_uri="s3://capture-bucket/captures/", **common)
-        objects["model_monitor"] = MonitoringStack(app, "MonitoringModelMonitor", mode="model_monitor", **common)
-        objects["foundation"] = foundation
+            app, "Monitoring", config=CONFIG, resources=team, endpoint=endpoint.monitored_endpoint,
+            model_quality=ModelQualityOptions(), bias=BiasOptions(facet_name="customer_age"))
+
+        elsewhere = serving  # endpoints and buckets known by name only: imports create nothing
+        objects["own"] = MonitoringStack(
+            app, "MonitoringOwn", config=OWN, resources=team,
+            endpoint=MonitoredEndpoint(
+                endpoint=ModelEndpoint.from_endpoint_name(elsewhere, "Endpoint", "churn-endpoint"),
+                capture_bucket=s3.Bucket.from_bucket_name(elsewhere, "Capture", "capture-bucket"),
+                capture_prefix="captures/"))
+        objects["planned"] = MonitoringStack(
+            app, "MonitoringPlanned", config=CONFIG, resources=team, model_quality=ModelQualityOptions(),
+            endpoint=MonitoredEndpoint(endpoint=ModelEndpoint.from_endpoint_name(elsewhere, "Planned", CONFIG.prefix),
+                                       capture_bucket=team.data_bucket, capture_key=team.data_key, deployed=False))
+
+        team_serving = Stack(app, "TeamServing", env=ENV)  # a team's endpoint on its existing role, bucket, key
+        byo = imported_resources(team_serving)
+        team_endpoint = ModelEndpoint(team_serving, "Scoring", role=byo.execution_role, model_package_arn=PACKAGE,
+                                      endpoint_name="churn-ep", capture_bucket=byo.data_bucket)
+        objects["model_monitor"] = MonitoringStack(
+            app, "MonitoringModelMonitor", env=ENV, config=MODEL_MONITOR, resources=byo,
+            data_quality_schedule=MonitorSchedule.every(6), endpoint=team_endpoint.monitored_endpoint)
 
     return synth(build), objects
 
@@ -48,261 +68,234 @@ def result(built):
 
 
 @pytest.fixture(scope="module")
-def raw(result):
-    return result.json("Monitoring")
+def objects(built):
+    return built[1]
 
 
 @pytest.fixture(scope="module")
-def own(result):
-    return result.json("MonitoringOwn")
+def both(result):
+    return result.template("Monitoring")
 
 
-@pytest.fixture(scope="module")
-def mm_only(result):
-    return result.json("MonitoringModelMonitor")
+def _import_of(stack, logical_prefix, attribute=None):
+    """How a monitoring stack spells a value exported by ``stack`` for its resource ``logical_prefix...``."""
+    what = f"FnGetAtt{logical_prefix}[0-9A-F]{{8}}{attribute}" if attribute else f"Ref{logical_prefix}[0-9A-F]{{8}}"
+    return {"Fn::ImportValue": Match.string_like_regexp(f"^{stack}:ExportsOutput{what}")}
 
 
-def _exports(result):
-    """ImportValue name -> (logical id, attribute) of the Foundation/Serving resource it exports."""
-    out = {}
-    for stack in ("Foundation", "Serving"):
-        for output in result.json(stack).get("Outputs", {}).values():
-            if "Export" in output:
-                value = output["Value"]
-                out[output["Export"]["Name"]] = (value["Ref"], "Ref") if "Ref" in value else tuple(value["Fn::GetAtt"])
-    return out
-
-
-def _imported(result, node):
-    return _exports(result)[node["Fn::ImportValue"]]
-
-
-def _types(template):
-    counts = {}
-    for resource in template["Resources"].values():
-        counts[resource["Type"]] = counts.get(resource["Type"], 0) + 1
-    return counts
-
-
-def _alarm_names(template):
-    return {v["Properties"]["AlarmName"].removeprefix(f"{PREFIX}-"): v["Properties"]
-            for v in resources_of_type(template, "AWS::CloudWatch::Alarm").values()}
+def _alarms(template):
+    return {v["Properties"]["AlarmName"]: v["Properties"] for v in template.find_resources("AWS::CloudWatch::Alarm")
+            .values()}
 
 
 # ------------------------------------------------------------------ mode both
-def test_both_mode_resources(raw):
-    types = _types(raw)
-    assert types["AWS::SageMaker::DataQualityJobDefinition"] == 1
-    assert types["AWS::SageMaker::ModelQualityJobDefinition"] == 1  # ground truth configured
-    assert types["AWS::SageMaker::ModelBiasJobDefinition"] == 1
-    assert "AWS::SageMaker::ModelExplainabilityJobDefinition" not in types
-    assert types["AWS::SageMaker::MonitoringSchedule"] == 3
-    assert types["AWS::Lambda::Function"] == 1
-    assert types["AWS::CloudWatch::CompositeAlarm"] == 1
-    assert types["AWS::CloudWatch::Dashboard"] == 1
+def test_both_mode_resources(both):
+    for kind, count in (("AWS::SageMaker::DataQualityJobDefinition", 1),
+                        ("AWS::SageMaker::ModelQualityJobDefinition", 1),
+                        ("AWS::SageMaker::ModelBiasJobDefinition", 1),
+                        ("AWS::SageMaker::ModelExplainabilityJobDefinition", 0),
+                        ("AWS::SageMaker::MonitoringSchedule", 3),
+                        ("AWS::Lambda::Function", 1),
+                        ("AWS::CloudWatch::CompositeAlarm", 1),
+                        ("AWS::CloudWatch::Dashboard", 1)):
+        both.resource_count_is(kind, count)
 
 
-def test_monitors_run_as_foundation_role_into_the_data_bucket_with_its_key(result, raw):
-    schedules = {v["Properties"]["MonitoringScheduleName"] for v in
-                 resources_of_type(raw, "AWS::SageMaker::MonitoringSchedule").values()}
-    assert schedules == {f"{PREFIX}-data-quality", f"{PREFIX}-model-quality", f"{PREFIX}-bias"}
-    for job in [v for v in raw["Resources"].values() if v["Type"].endswith("JobDefinition")]:
-        props = job["Properties"]
-        role = _imported(result, props["RoleArn"])
-        assert role[0].startswith("SageMakerRole") and role[1] == "Arn"
-        assert _imported(result, props["JobResources"]["ClusterConfig"]["VolumeKmsKeyId"])[0].startswith("DataKey")
-        output = next(v for k, v in props.items() if k.endswith("JobOutputConfig"))
-        s3_uri = output["MonitoringOutputs"][0]["S3Output"]["S3Uri"]["Fn::Join"][1]
-        assert _imported(result, s3_uri[1])[0].startswith("DataBucket")
-        assert s3_uri[2].startswith("/monitoring/")
-        endpoint = props["EndpointName"]
-        assert _imported(result, endpoint) == ("Endpoint", "EndpointName")
+@pytest.mark.parametrize("kind", ["DataQuality", "ModelQuality", "ModelBias"])
+def test_jobs_run_as_the_execution_role_on_the_served_endpoint_into_the_data_bucket(both, kind):
+    both.has_resource_properties(f"AWS::SageMaker::{kind}JobDefinition", {
+        "RoleArn": _import_of("Serving", "TeamRole", "Arn"),
+        "EndpointName": _import_of("Serving", "ScoringEndpoint", "EndpointName"),
+        "JobResources": {"ClusterConfig": Match.object_like({
+            "VolumeKmsKeyId": _import_of("Serving", "TeamKey", "Arn"), "InstanceType": "ml.m5.xlarge"})},
+        f"{kind}JobOutputConfig": Match.object_like({"MonitoringOutputs": [{"S3Output": Match.object_like({
+            "S3Uri": {"Fn::Join": ["", ["s3://", _import_of("Serving", "TeamBucket"),
+                                        Match.string_like_regexp(f"^/monitoring/{CONFIG.prefix}-")]]}})}]}),
+    })
 
 
-def test_model_quality_defaults_to_the_score_in_column_zero(raw):
-    (job,) = resources_of_type(raw, "AWS::SageMaker::ModelQualityJobDefinition").values()
-    endpoint = job["Properties"]["ModelQualityJobInput"]["EndpointInput"]
-    assert (endpoint["ProbabilityAttribute"], endpoint["ProbabilityThresholdAttribute"]) == ("0", 0.5)
-    assert job["Properties"]["ModelQualityJobInput"]["GroundTruthS3Input"] == {"S3Uri": GROUND_TRUTH}
+def test_schedules_are_named_after_the_model(both):
+    for name in ("data-quality", "model-quality", "bias"):
+        both.has_resource_properties("AWS::SageMaker::MonitoringSchedule", {
+            "MonitoringScheduleName": f"{CONFIG.prefix}-{name}"})
 
 
-def test_drift_checker_reads_the_default_capture_location(result, raw):
-    env = only_resource(raw, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
-    assert env["FEATURE_NAMES"] == ",".join(FEATURES)
-    assert env["CAPTURE_PREFIX"] == "data-capture"
-    assert _imported(result, env["CAPTURE_BUCKET"])[0].startswith("DataBucket")
-    assert _imported(result, env["ENDPOINT_NAME"]) == ("Endpoint", "EndpointName")
-    assert env["MODEL_NAME"] == CONFIG.model_name
+def test_model_quality_and_bias_read_ground_truth_of_the_data_bucket(both):
+    for kind in ("ModelQuality", "ModelBias"):
+        both.has_resource_properties(f"AWS::SageMaker::{kind}JobDefinition", {f"{kind}JobInput": Match.object_like({
+            "GroundTruthS3Input": {"S3Uri": {"Fn::Join": ["", ["s3://", _import_of("Serving", "TeamBucket"),
+                                                               "/ground-truth/"]]}},
+            "EndpointInput": Match.object_like({"ProbabilityAttribute": "0", "ProbabilityThresholdAttribute": 0.5}),
+        })})
 
 
-def test_alarms_read_psi_and_the_configured_accuracy(raw):
-    alarms = _alarm_names(raw)
-    for feature in FEATURES:
-        assert alarms[f"feature-drift-{feature}"]["MetricName"] == mm.DRIFT_METRIC_FEATURE_DRIFT
-        assert alarms[f"feature-drift-{feature}"]["Threshold"] == 0.2
-        assert alarms[f"feature-drift-warning-{feature}"]["Threshold"] == 0.1
-    assert alarms["accuracy"]["Threshold"] == CONFIG.accuracy_threshold
-    assert "drift-checker-silent" in alarms and "monitoring-execution-failed" in alarms
+def test_depends_on_the_stack_serving_the_endpoint(objects):
+    assert {s.node.id for s in objects["both"].dependencies} == {"Serving"}
+
+
+def test_drift_checker_reads_the_endpoints_capture_with_settings_from_config(both):
+    both.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({
+        "FEATURE_NAMES": ",".join(CONFIG.monitoring_features),
+        "CAPTURE_BUCKET": _import_of("Serving", "TeamBucket"),
+        "CAPTURE_PREFIX": "data-capture",
+        "ENDPOINT_NAME": _import_of("Serving", "ScoringEndpoint", "EndpointName"),
+        "MODEL_NAME": CONFIG.model_name,
+        "WINDOW_HOURS": str(CONFIG.drift_window_hours),
+        "THRESHOLD": repr(CONFIG.drift_threshold),
+        "WARNING_THRESHOLD": repr(CONFIG.drift_warning_threshold),
+    })}})
+
+
+def test_alarms_read_psi_with_the_thresholds_of_config(both):
+    alarms = _alarms(both)
+    for feature in CONFIG.monitoring_features:
+        drift = alarms[f"{CONFIG.prefix}-feature-drift-{feature}"]
+        assert (drift["MetricName"], drift["Threshold"]) == ("FeatureDrift", CONFIG.drift_threshold)
+        assert alarms[f"{CONFIG.prefix}-feature-drift-warning-{feature}"]["Threshold"] == CONFIG.drift_warning_threshold
+    accuracy = alarms[f"{CONFIG.prefix}-accuracy"]
+    assert (accuracy["MetricName"], accuracy["Threshold"]) == ("ModelAccuracy", CONFIG.accuracy_threshold)
+    assert alarms[f"{CONFIG.prefix}-drift-checker-silent"]["Period"] == CONFIG.drift_window_hours * 3600
     for alarm in alarms.values():
         (action,) = alarm["AlarmActions"]
-        assert action["Fn::ImportValue"].startswith("Foundation:") and "AlertsTopic" in action["Fn::ImportValue"]
+        assert re.match(r"^Serving:ExportsOutputRefTeamTopic", action["Fn::ImportValue"])
 
 
-def test_monitoring_failure_rule_covers_every_schedule(raw):
-    (rule,) = [r["Properties"] for r in resources_of_type(raw, "AWS::Events::Rule").values()
-               if "EventPattern" in r["Properties"]]
-    arns = rule["EventPattern"]["detail"]["MonitoringScheduleArn"]
-    schedules = resources_of_type(raw, "AWS::SageMaker::MonitoringSchedule")
-    assert sorted(a["Fn::GetAtt"][0] for a in arns) == sorted(schedules)
+def test_monitoring_failure_rule_covers_every_schedule(both):
+    rule = both.find_resources("AWS::Events::Rule", {"Properties": {"EventPattern": Match.object_like(
+        {"source": ["aws.sagemaker"]})}})
+    ((_, rule),) = rule.items()
+    arns = rule["Properties"]["EventPattern"]["detail"]["MonitoringScheduleArn"]
+    assert sorted(a["Ref"] for a in arns) == sorted(both.find_resources("AWS::SageMaker::MonitoringSchedule"))
 
 
-def test_dashboard_and_outputs(raw):
-    dashboard = only_resource(raw, "AWS::CloudWatch::Dashboard")["Properties"]
-    assert dashboard["DashboardName"] == f"{PREFIX}-model"
-    body = json.dumps(dashboard["DashboardBody"])
-    for text in ("ModelLatency", "Invocations", "Invocation5XXErrors", "Feature drift (PSI)", mm.METRIC_ACCURACY,
-                 mm.METRIC_PRECISION, mm.METRIC_RECALL):
-        assert text in body
-    assert set(raw["Outputs"]) == {"DashboardName", "ModelUnhealthyAlarmArn"}
+def test_dashboard_and_outputs(result, both):
+    both.has_resource_properties("AWS::CloudWatch::Dashboard", {"DashboardName": f"{CONFIG.prefix}-model"})
+    assert set(result.json("Monitoring")["Outputs"]) == {"DashboardName", "ModelUnhealthyAlarmArn"}
 
 
-def test_depends_on_foundation_and_serving(built):
-    names = {s.node.id for s in built[1]["both"].dependencies}
-    assert names == {"Foundation", "Serving"}
-
-
-def test_standard_tags(raw):
-    tagged = [r for r in raw["Resources"].values() if "Tags" in r.get("Properties", {})]
+def test_standard_tags(result):
+    tagged = [r for r in result.json("Monitoring")["Resources"].values() if "Tags" in r.get("Properties", {})]
     assert tagged
     for resource in tagged:
         tags = {t["Key"]: t["Value"] for t in resource["Properties"]["Tags"]}
         assert {"project": "mlops", "model": "fraud-detection", "stage": "dev"}.items() <= tags.items()
 
 
-@pytest.mark.parametrize("stack", ["Monitoring", "MonitoringOwn", "MonitoringModelMonitor"])
-def test_no_hard_coded_region_or_account(result, stack):
-    template = result.json(stack)
-    text = str({k: v for k, v in template.items() if k != "Mappings"})
+def test_no_hard_coded_region_or_account(result):
+    text = json.dumps({k: v for k, v in result.json("Monitoring").items() if k != "Mappings"})
     assert not re.search(r"\b[a-z]{2}-[a-z]+-\d\b", text)
     assert not re.search(r"\b\d{12}\b", text)
 
 
+def test_released_stateful_logical_ids_are_kept(result):
+    released = json.loads((ROOT / "tests" / "data" / "released_stateful_ids.json").read_text())["variants"]
+    ids = {i for stacks in released.values() for name, found in stacks.items() if name.endswith("-monitoring")
+           for i in found}
+    assert ids and ids <= set(logical_ids(result.json("Monitoring")))
+
+
 # ------------------------------------------------------------------ mode own
-def test_own_mode_has_no_model_monitor(own):
-    types = _types(own)
-    assert not [t for t in types if t.startswith("AWS::SageMaker::")]
-    assert "monitoring-execution-failed" not in _alarm_names(own)
-    assert [r for r in resources_of_type(own, "AWS::Events::Rule").values()
-            if "EventPattern" in r["Properties"]] == []
-    assert types["AWS::Lambda::Function"] == 1
+def test_own_mode_has_no_model_monitor_and_takes_window_and_thresholds_from_config(result):
+    template = result.template("MonitoringOwn")
+    assert not [t for t in logical_ids(result.json("MonitoringOwn")).values() if t.startswith("AWS::SageMaker::")]
+    template.resource_count_is("AWS::Lambda::Function", 1)
+    template.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({
+        "CAPTURE_BUCKET": "capture-bucket", "CAPTURE_PREFIX": "captures", "ENDPOINT_NAME": "churn-endpoint",
+        "WINDOW_HOURS": "6", "THRESHOLD": "0.3", "WARNING_THRESHOLD": "0.15", "FEATURE_NAMES": "tenure,plan"})}})
+    template.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(6 hours)"})
+    alarms = _alarms(template)
+    assert alarms[f"{OWN.prefix}-feature-drift-tenure"]["Threshold"] == 0.3
+    assert alarms[f"{OWN.prefix}-feature-drift-warning-plan"]["Threshold"] == 0.15
+    assert (alarms[f"{OWN.prefix}-feature-drift-plan"]["Period"], alarms[f"{OWN.prefix}-drift-checker-silent"][
+        "Period"]) == (6 * 3600, 6 * 3600)
+    assert f"{OWN.prefix}-monitoring-execution-failed" not in alarms
 
 
-def test_own_mode_reads_the_given_capture_uri(result, own):
-    function = only_resource(own, "AWS::Lambda::Function")["Properties"]
-    env = function["Environment"]["Variables"]
-    assert (env["CAPTURE_BUCKET"], env["CAPTURE_PREFIX"], env["WINDOW_HOURS"]) == ("capture-bucket", "captures", "6")
-    role = function["Role"]["Fn::GetAtt"][0]
-    (policy,) = [p for p in resources_of_type(own, "AWS::IAM::Policy").values()
-                 if p["Properties"]["Roles"] == [{"Ref": role}]]
-    statements = {s.get("Sid"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
-    listing = statements["ListCaptureOfThisEndpoint"]
-    assert listing["Resource"] == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::capture-bucket"]]}
-    assert listing["Condition"]["StringLike"]["s3:prefix"][0]["Fn::Join"][1][0] == "captures/"
-    # the imported capture bucket exposes no key: the data key (its default) is used
-    decrypt = statements["DecryptCaptureAndBaseline"]
-    assert _imported(result, decrypt["Resource"])[0].startswith("DataKey")
-    assert _alarm_names(own)["drift-checker-silent"]["EvaluationPeriods"] == 2
+def test_a_planned_endpoint_runs_as_own_and_says_so(result, objects):
+    planned = objects["planned"]
+    assert planned.mode == "own" and planned.monitors == [] and planned.drift_checker is not None
+    assert not [t for t in logical_ids(result.json("MonitoringPlanned")).values() if t.startswith("AWS::SageMaker::")]
+    Annotations.from_stack(planned).has_info("/MonitoringPlanned", Match.string_like_regexp(
+        "monitoring_mode 'both' runs as 'own' until the endpoint is deployed"))
 
 
 # ------------------------------------------------------- mode model_monitor
-def test_model_monitor_mode_alarms_on_model_monitor_drift(mm_only):
-    types = _types(mm_only)
-    assert "AWS::Lambda::Function" not in types
-    assert types["AWS::SageMaker::DataQualityJobDefinition"] == 1
-    assert "AWS::SageMaker::ModelQualityJobDefinition" not in types  # no ground truth given
-    alarms = _alarm_names(mm_only)
-    assert "drift-checker-silent" not in alarms
-    drift = alarms["feature-drift-amount"]
-    assert (drift["Namespace"], drift["MetricName"]) == ("aws/sagemaker/Endpoints/data-metrics",
-                                                         "feature_baseline_drift_amount")
-    dims = {d["Name"]: d["Value"] for d in drift["Dimensions"]}
-    assert dims["MonitoringSchedule"] == f"{PREFIX}-data-quality"
+def test_model_monitor_mode_alarms_on_model_monitor_drift(result):
+    template = result.template("MonitoringModelMonitor")
+    template.resource_count_is("AWS::Lambda::Function", 0)
+    template.resource_count_is("AWS::SageMaker::ModelQualityJobDefinition", 0)  # no options given
+    template.has_resource_properties("AWS::SageMaker::MonitoringSchedule", {"MonitoringScheduleConfig": Match.object_like(
+        {"ScheduleConfig": {"ScheduleExpression": "cron(0 0/6 ? * * *)"}})})
+    alarms = _alarms(template)
+    assert f"{MODEL_MONITOR.prefix}-drift-checker-silent" not in alarms
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "AlarmName": f"{MODEL_MONITOR.prefix}-feature-drift-plan",
+        "Namespace": "aws/sagemaker/Endpoints/data-metrics",
+        "MetricName": "feature_baseline_drift_plan",
+        "Dimensions": [{"Name": "Endpoint", "Value": _import_of("TeamServing", "ScoringEndpoint", "EndpointName")},
+                       {"Name": "MonitoringSchedule", "Value": f"{MODEL_MONITOR.prefix}-data-quality"}],
+    })
+
+
+def test_imported_resources(result):
+    template = result.template("MonitoringModelMonitor")
+    template.has_resource_properties("AWS::SageMaker::DataQualityJobDefinition", {
+        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/team-sagemaker",
+        "JobResources": {"ClusterConfig": Match.object_like({
+            "VolumeKmsKeyId": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"})},
+    })
+    template.has_resource_properties("AWS::IAM::Policy", {"Roles": ["team-sagemaker"]})
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "AlarmActions": [f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts"]})
 
 
 # ------------------------------------------------------------ whole templates
 def test_cdk_nag_clean(result):
-    assert result.nag_findings == []
+    assert [f for stack in MINE for f in result.nag_findings_for(stack)] == []
 
 
-@pytest.mark.parametrize("stack", ["Monitoring", "MonitoringOwn", "MonitoringModelMonitor"])
+@pytest.mark.parametrize("stack", MINE)
 def test_cfn_lint_clean(result, stack):
     assert result.lint(stack) == []
 
 
-def test_snapshot(raw, json_snapshot):
-    assert normalized(raw) == json_snapshot
+def test_logical_ids(result, json_snapshot):
+    assert {stack: logical_ids(result.json(stack)) for stack in MINE} == json_snapshot
 
 
 # ----------------------------------------------------------------- bad input
-@pytest.fixture(scope="module")
-def foundation_app():
+def _endpoint(stack):
+    return MonitoredEndpoint(endpoint=ModelEndpoint.from_endpoint_name(stack, "E", "ep"),
+                             capture_bucket=s3.Bucket(stack, "B", encryption=s3.BucketEncryption.KMS))
+
+
+def test_options_need_model_monitor():
     app = App()
-    return app, FoundationStack(app, "F", config=CONFIG)
+    shared = Stack(app, "Shared")
+    with pytest.raises(ValueError, match="^MonitoringStack 'model_quality': invalid value ModelQualityOptions"):
+        MonitoringStack(app, "M", config=OWN, resources=own_resources(shared), endpoint=_endpoint(shared),
+                        model_quality=ModelQualityOptions())
 
 
-@pytest.mark.parametrize("props, prop", [
-    ({"mode": "shadow"}, "mode"),
-    ({"mode": "Own"}, "mode"),
-    ({"feature_names": []}, "feature_names"),
-    ({"feature_names": ["a", "a"]}, "feature_names"),
-    ({"drift_warning": 0.2}, "drift_warning"),
-    ({"drift_warning": 0.25}, "drift_warning"),
-    ({"drift_significant": 0}, "drift_significant"),
-    ({"model_quality": {"problem_type": "Regression"}}, "ground_truth_s3_uri"),
-    ({"bias": {"facet_name": "age"}}, "ground_truth_s3_uri"),
-    ({"mode": "own", "ground_truth_s3_uri": GROUND_TRUTH}, "ground_truth_s3_uri"),
-    ({"mode": "own", "bias": {}}, "bias"),
-    ({"config": {"stage": "dev"}}, "config"),
-    ({"foundation": "mlops-fraud-detection-dev-foundation"}, "foundation"),
-    ({"bias": [1]}, "bias"),
+@pytest.mark.parametrize("props, error", [
+    ({"monitor_instance_type": "ml.m5.xlarg"}, "^DataQualityMonitor 'instance_type': invalid value 'ml.m5.xlarg'"),
+    ({"latency_p99_threshold": Duration.hours(2)}, "^ModelAlarms 'latency_p99_threshold': invalid value"),
+    ({"errors_5xx_threshold": 0}, "^ModelAlarms 'errors_5xx_threshold': invalid value 0"),
+    ({"ground_truth_prefix": "/labels/", "model_quality": ModelQualityOptions()},
+     "^ModelQualityMonitor 'ground_truth_prefix': invalid value"),
 ])
-def test_bad_props_name_the_prop(foundation_app, props, prop):
-    app, foundation = foundation_app
-    base = dict(config=CONFIG, foundation=foundation, endpoint_name="fraud-endpoint", feature_names=FEATURES)
-    base.update(props)
-    with pytest.raises(ValueError, match=rf"^MonitoringStack '{re.escape(prop)}': invalid value"):
-        MonitoringStack(app, f"M{abs(hash(str(props)))}", **base)
+def test_bad_props_are_refused_by_the_construct_that_owns_them(props, error):
+    app = App()
+    shared = Stack(app, "Shared")
+    with pytest.raises(ValueError, match=error):
+        MonitoringStack(app, "M", config=CONFIG, resources=own_resources(shared), endpoint=_endpoint(shared), **props)
 
 
-def test_monitor_errors_surface_with_the_monitor_and_prop(foundation_app):
-    app, foundation = foundation_app
-    with pytest.raises(ValueError, match="^ModelQualityMonitor 'problem_type': invalid value 'Ranking'"):
-        MonitoringStack(app, "BadProblemType", config=CONFIG, foundation=foundation, endpoint_name="ep",
-                        feature_names=FEATURES, ground_truth_s3_uri=GROUND_TRUTH,
-                        model_quality={"problem_type": "Ranking"})
-    with pytest.raises(ValueError, match="^DataQualityMonitor 'schedule': invalid value"):
-        MonitoringStack(app, "BadCron", config=CONFIG, foundation=foundation, endpoint_name="ep",
-                        feature_names=FEATURES, data_quality_schedule="cron(*/5 * * * ? *)")
-
-
-def test_capture_uri_with_tokens_in_the_bucket_part(foundation_app):
-    app, foundation = foundation_app
-    stack = MonitoringStack(app, "TokenCapture", config=CONFIG, foundation=foundation, endpoint_name="ep",
-                            feature_names=FEATURES, mode="own",
-                            capture_s3_uri=f"s3://{foundation.data_bucket_name}/data-capture")  # as ServingStack spells it
-    env = stack.resolve(stack.drift_checker.environment)
-    assert env["CAPTURE_PREFIX"] == "data-capture"
-    assert env["CAPTURE_BUCKET"] == {"Fn::Join": ["", [f"{PREFIX}-", {"Ref": "AWS::AccountId"}, "-",
-                                                       {"Ref": "AWS::Region"}]]}
-
-
-@pytest.mark.parametrize("uri", ["captures/", "s3://Bad_Bucket/x", "${Token[TOKEN.1]}"])
-def test_unsplittable_capture_uris_are_rejected(foundation_app, uri):
-    from aws_cdk import Fn
-
-    app, foundation = foundation_app
-    if uri.startswith("${"):
-        uri = Fn.join("", ["s3://", foundation.data.bucket_name, "/data-capture"])  # one opaque token
-    with pytest.raises(ValueError, match="^MonitoringStack 'capture_s3_uri': invalid value"):
-        MonitoringStack(app, f"Capture{abs(hash(uri))}", config=CONFIG, foundation=foundation, endpoint_name="ep",
-                        feature_names=FEATURES, capture_s3_uri=uri)
+@pytest.mark.parametrize("context, error", [
+    ({"drift_threshold": 1.5}, "^config 'drift_threshold': invalid value 1.5"),
+    ({"drift_window_hours": 25}, "^config 'drift_window_hours': invalid value 25"),
+    ({"monitoring_mode": "shadow"}, "^config 'monitoring_mode': invalid value 'shadow'"),
+])
+def test_bad_settings_are_refused_where_they_enter(context, error):
+    with pytest.raises(ValueError, match=error):
+        PlatformConfig.from_context(context)

@@ -1,19 +1,15 @@
-"""A CloudWatch dashboard for one deployed model (course 11.9): performance, drift, quality, alarms."""
+"""A CloudWatch dashboard for one deployed model: endpoint performance, drift, quality, alarms; built from metrics."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
-from .. import monitoring_metrics as mm
-from .._validation import invalid, require_pattern
-from .drift_checker import DriftChecker
-from .model_alarms import endpoint_metric, quality_metric
+from ..._validation import invalid, require_drift_thresholds, require_fraction, require_pattern
 
 _OWNER = "ModelDashboard"
 _DASHBOARD_NAME_RE = re.compile(r"^[A-Za-z0-9_\-]{1,255}$")
@@ -21,20 +17,19 @@ WIDTH = 24  # dashboard grid width
 
 
 class ModelDashboard(Construct):
-    """A CloudWatch dashboard with four rows, in the course's order:
+    """A CloudWatch dashboard with up to four rows; each graph shows the metrics given, under their labels.
 
-    1. endpoint performance of ``endpoint_name`` / ``variant_name``
-       (``AWS/SageMaker``): model latency p50/p99 and overhead latency p99
-       (microseconds), invocations, 4XX and 5XX errors;
-    2. feature drift: one line per feature of ``feature_drift_metrics``
-       (default: the ``drift_checker``'s PSI metrics) with the warning and
-       significant thresholds drawn, plus records analysed and malformed per run;
-    3. model quality: ``ModelAccuracy``, ``ModelPrecision``, ``ModelRecall`` of
-       ``publish_custom_metrics`` (dimensions ``model_name`` + ``endpoint_name``)
-       with the accuracy threshold drawn;
-    4. alarm status of ``alarms``.
+    1. endpoint performance: ``latency`` (e.g. model p50/p99, overhead p99, microseconds),
+       ``invocations``, ``errors`` (4XX, 5XX);
+    2. feature drift: one line per feature of ``feature_drift`` with ``drift_warning_threshold``
+       and ``drift_threshold`` drawn (``drift_metric_label`` names the measure), next to
+       ``drift_runs`` (e.g. records analysed and malformed per run);
+    3. model quality: ``quality`` (0-1, e.g. accuracy, precision, recall) with ``accuracy_threshold`` drawn;
+    4. the state of ``alarms``.
 
-    Exposes ``dashboard`` and ``dashboard_name``.
+    Rows without metrics are left out. ``title`` heads the dashboard (markdown);
+    ``dashboard_name`` defaults to a generated one. Exposes ``dashboard`` and ``dashboard_name``.
+    Periods are the metrics' own (see ``model_alarms``).
     """
 
     def __init__(
@@ -42,102 +37,71 @@ class ModelDashboard(Construct):
         scope: Construct,
         id: str,
         *,
-        endpoint_name: str,
-        model_name: str,
-        variant_name: str = "AllTraffic",
-        drift_checker: DriftChecker | None = None,
-        feature_drift_metrics: Mapping[str, cloudwatch.IMetric] | None = None,
-        drift_warning: float = 0.1,
-        drift_significant: float = 0.2,
+        title: str,
+        latency: Sequence[cloudwatch.IMetric] = (),
+        invocations: Sequence[cloudwatch.IMetric] = (),
+        errors: Sequence[cloudwatch.IMetric] = (),
+        feature_drift: Mapping[str, cloudwatch.IMetric] | None = None,
+        drift_threshold: float = 0.2,
+        drift_warning_threshold: float = 0.1,
         drift_metric_label: str = "PSI",
-        accuracy_threshold: float = 0.85,
-        quality_namespace: str = mm.NAMESPACE,
+        drift_runs: Sequence[cloudwatch.IMetric] = (),
+        quality: Sequence[cloudwatch.IMetric] = (),
+        accuracy_threshold: float | None = None,
         alarms: Sequence[cloudwatch.IAlarm] = (),
         dashboard_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        if not isinstance(endpoint_name, str) or not endpoint_name:
-            raise invalid(_OWNER, "endpoint_name", endpoint_name, "a SageMaker endpoint name or a token")
-        if not isinstance(model_name, str) or not model_name.strip():
-            raise invalid(_OWNER, "model_name", model_name, "the ModelName dimension of the quality metrics")
+        if not isinstance(title, str) or not title.strip():
+            raise invalid(_OWNER, "title", title, "a non-empty markdown heading")
+        require_drift_thresholds(_OWNER, drift_threshold, drift_warning_threshold,
+                                 names=("drift_threshold", "drift_warning_threshold"))
+        if accuracy_threshold is not None:
+            require_fraction(_OWNER, "accuracy_threshold", accuracy_threshold)
         if dashboard_name is not None:
             require_pattern(_OWNER, "dashboard_name", dashboard_name, _DASHBOARD_NAME_RE,
                             "1-255 of letters, digits, '-' and '_'")
-        if feature_drift_metrics is None:
-            feature_drift_metrics = (
-                {f: drift_checker.metric_feature_drift(f) for f in drift_checker.feature_names} if drift_checker else {}
-            )
-        if not isinstance(feature_drift_metrics, Mapping):
-            raise invalid(_OWNER, "feature_drift_metrics", feature_drift_metrics,
-                          "a mapping of feature name to cloudwatch.IMetric")
-        alarms = list(alarms)
+        feature_drift = dict(feature_drift or {})
 
-        def endpoint(name: str, statistic: str, label: str) -> cloudwatch.Metric:
-            return endpoint_metric(endpoint_name, variant_name, name, statistic=statistic, label=label)
-
-        def quality(name: str, label: str) -> cloudwatch.Metric:
-            return quality_metric(name, model_name=model_name, endpoint_name=endpoint_name,
-                                  namespace=quality_namespace, label=label)
-
-        self.dashboard = cloudwatch.Dashboard(
-            self, "Dashboard", dashboard_name=dashboard_name, default_interval=Duration.days(7)
-        )
-        self.dashboard.add_widgets(cloudwatch.TextWidget(
-            markdown=f"# Model {model_name}\nEndpoint performance, feature drift, model quality and alarms "
-            f"of variant `{variant_name}`.",
-            width=WIDTH, height=2,
-        ))
-        self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Endpoint latency (microseconds)",
-                left=[endpoint("ModelLatency", "p50", "model p50"), endpoint("ModelLatency", "p99", "model p99"),
-                      endpoint("OverheadLatency", "p99", "overhead p99")],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Invocations", left=[endpoint("Invocations", "Sum", "invocations")], width=8
-            ),
-            cloudwatch.GraphWidget(
-                title="Errors",
-                left=[endpoint("Invocation4XXErrors", "Sum", "4XX"), endpoint("Invocation5XXErrors", "Sum", "5XX")],
-                width=8,
-            ),
-        )
-        drift_widgets: list[cloudwatch.IWidget] = []
-        if feature_drift_metrics:
-            drift_widgets.append(cloudwatch.GraphWidget(
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name,
+                                              default_interval=Duration.days(7))
+        self.dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"# {title}", width=WIDTH, height=2))
+        endpoint = [(name, list(metrics)) for name, metrics in (
+            ("Endpoint latency (microseconds)", latency), ("Invocations", invocations), ("Errors", errors)) if metrics]
+        if endpoint:
+            self.dashboard.add_widgets(*[cloudwatch.GraphWidget(title=name, left=metrics, width=WIDTH // len(endpoint))
+                                         for name, metrics in endpoint])
+        drift: list[cloudwatch.IWidget] = []
+        if feature_drift:
+            drift.append(cloudwatch.GraphWidget(
                 title=f"Feature drift ({drift_metric_label})",
-                left=[_labelled(m, f) for f, m in feature_drift_metrics.items()],
+                left=list(feature_drift.values()),
                 left_annotations=[
-                    cloudwatch.HorizontalAnnotation(value=drift_warning, label="warning",
+                    cloudwatch.HorizontalAnnotation(value=drift_warning_threshold, label="warning",
                                                     color=cloudwatch.Color.ORANGE),
-                    cloudwatch.HorizontalAnnotation(value=drift_significant, label="significant",
+                    cloudwatch.HorizontalAnnotation(value=drift_threshold, label="significant",
                                                     color=cloudwatch.Color.RED),
                 ],
                 left_y_axis=cloudwatch.YAxisProps(min=0, show_units=False),
-                width=16 if drift_checker else WIDTH,
+                width=16 if drift_runs else WIDTH,
             ))
-        if drift_checker is not None:
-            drift_widgets.append(cloudwatch.GraphWidget(
-                title="Drift checker: records per run",
-                left=[drift_checker.metric_records_analyzed(label="analysed"),
-                      drift_checker.metric_malformed_records(label="malformed")],
-                width=8,
+        if drift_runs:
+            drift.append(cloudwatch.GraphWidget(title="Drift checker: records per run", left=list(drift_runs),
+                                                width=8 if feature_drift else WIDTH))
+        if drift:
+            self.dashboard.add_widgets(*drift)
+        if quality:
+            self.dashboard.add_widgets(cloudwatch.GraphWidget(
+                title="Model quality (ground truth)",
+                left=list(quality),
+                left_annotations=[] if accuracy_threshold is None else [cloudwatch.HorizontalAnnotation(
+                    value=accuracy_threshold, label="accuracy threshold", color=cloudwatch.Color.RED)],
+                left_y_axis=cloudwatch.YAxisProps(min=0, max=1, show_units=False),
+                width=WIDTH,
             ))
-        if drift_widgets:
-            self.dashboard.add_widgets(*drift_widgets)
-        self.dashboard.add_widgets(cloudwatch.GraphWidget(
-            title="Model quality (ground truth)",
-            left=[quality(mm.METRIC_ACCURACY, "accuracy"), quality(mm.METRIC_PRECISION, "precision"),
-                  quality(mm.METRIC_RECALL, "recall")],
-            left_annotations=[cloudwatch.HorizontalAnnotation(value=accuracy_threshold, label="accuracy threshold",
-                                                               color=cloudwatch.Color.RED)],
-            left_y_axis=cloudwatch.YAxisProps(min=0, max=1, show_units=False),
-            width=WIDTH,
-        ))
         if alarms:
             self.dashboard.add_widgets(cloudwatch.AlarmStatusWidget(
-                title="Alarms", alarms=alarms, width=WIDTH, height=max(2, 1 + (len(alarms) + 3) // 4),
+                title="Alarms", alarms=list(alarms), width=WIDTH, height=max(2, 1 + (len(alarms) + 3) // 4),
                 sort_by=cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
             ))
 
@@ -146,5 +110,4 @@ class ModelDashboard(Construct):
         return self.dashboard.dashboard_name
 
 
-def _labelled(metric: Any, label: str) -> cloudwatch.IMetric:
-    return metric.with_(label=label) if hasattr(metric, "with_") else metric
+__all__ = ["ModelDashboard"]
