@@ -15,7 +15,7 @@ from typing import Any
 import jsii
 from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_s3 as s3
-from constructs import IConstruct, IValidation
+from constructs import Construct, IConstruct, IValidation
 
 _MIN_REASON = 20
 # What aws-cdk-lib's bucket grants add beyond plain object actions.
@@ -87,6 +87,17 @@ def acknowledge_wildcard_resources(scope: IConstruct, resources: Iterable[tuple[
     for resource, reason in resources:
         acks.add(resource, reason)
     scope.node.add_validation(acks)
+
+
+def acknowledge_grant_wildcards(grantee: Any, resources: Iterable[tuple[Any, str]]) -> None:
+    """``acknowledge_wildcard_resources`` on the principal of a grant to ``grantee`` (an ``iam.IGrantable``).
+
+    Only when the principal is a construct of this app (a role created or imported here), whose
+    policy cdk-nag checks; an account or service principal has no policy here.
+    """
+    principal = grantee.grant_principal
+    if Construct.is_construct(principal):
+        acknowledge_wildcard_resources(principal, resources)
 
 
 def acknowledge_bucket_grant(grantee_scope: IConstruct, bucket: s3.IBucket, key_pattern: str, why: str) -> None:

@@ -203,6 +203,7 @@ def require_description(owner: str, prop: str, value: Any, *, max_length: int) -
         raise invalid(owner, prop, shown, f"a string of at most {max_length} characters without control characters")
     return value
 
+
 # ------------------------------------------------------------------ ML values
 def require_feature_names(owner: str, prop: str, names: Any) -> tuple[str, ...]:
     """Distinct literal column names usable as CSV headers and metric dimensions, in request order."""

@@ -157,6 +157,26 @@ def role_statements(template: dict[str, Any], role_logical_id: str) -> list[dict
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]]
 
 
+def role_permissions(template: dict[str, Any], role: Any) -> set[tuple[str, str]]:
+    """Every ``(action, resource as sorted JSON)`` the template's policies allow ``role``.
+
+    ``role`` is how the policies name it: ``{"Ref": logical_id}``, or an imported role's name. The pairs do not
+    depend on how aws-cdk-lib merges statements (``minimizePolicies``); every statement must be an Allow.
+    """
+    def as_list(value: Any) -> list[Any]:
+        return value if isinstance(value, list) else [value]
+
+    pairs = set()
+    for policy in resources_of_type(template, "AWS::IAM::Policy").values():
+        if role not in policy["Properties"].get("Roles", []):
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow", statement
+            pairs |= {(action, json.dumps(resource, sort_keys=True))
+                      for action in as_list(statement["Action"]) for resource in as_list(statement["Resource"])}
+    return pairs
+
+
 def only_resource(template: dict[str, Any], type_name: str) -> dict[str, Any]:
     found = resources_of_type(template, type_name)
     assert len(found) == 1, f"expected one {type_name}, found {sorted(found)}"

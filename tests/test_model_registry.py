@@ -1,415 +1,451 @@
-"""ModelRegistry and MetricGatedApproval: template assertions, snapshot, cfn-lint, cdk-nag, bad input."""
+"""ModelRegistry (and its importers), MetricGatedApproval, BaselinePublisher: on plain and imported resources.
+
+One synth for the module: a registry with every option and what acts on its
+versions on plain aws-cdk-lib resources; the same on imported resources and an
+imported registry (no FoundationStack anywhere); a bucket without a key; the
+registry and its gate in different stacks.
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import pathlib
 import re
-import sys
 
 import pytest
-from aws_cdk import App, RemovalPolicy, Stack, Token
+from aws_cdk import App, RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Match
+from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 
-from mlops_cdk.constructs.alert_topic import AlertTopic
-from mlops_cdk.constructs.model_approval import COMPARISONS, METRIC_PATH_RE, MetricGatedApproval
-from mlops_cdk.constructs.model_registry import CROSS_ACCOUNT_PACKAGE_ACTIONS, GROUP_NAME_RE, ModelRegistry
-from mlops_cdk.constructs.secure_bucket import SecureBucket
-from tests.harness import normalized, only_resource, resources_of_type, role_statements, synth
+from mlops_cdk import BaselinePublisher, IModelRegistry, MetricGatedApproval, ModelRegistry
+from tests.harness import ACCOUNT, REGION, imported_resources, logical_ids, own_resources, role_permissions, synth
 
 GROUP = "fraud-models"
 STAGING, PROD = "111111111111", "222222222222"
-HANDLER_PATH = pathlib.Path(__file__).resolve().parents[1] / "mlops_cdk" / "lambdas" / "model_approval" / "handler.py"
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts"
+CHURN_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package-group/churn"
 
 
-def _build(app):
-    stack = Stack(app, "Registry")
-    data = SecureBucket(stack, "Data")
-    alerts = AlertTopic(stack, "Alerts", emails=["ml-team@example.com"])
-    registry = ModelRegistry(
-        stack, "Models", model_package_group_name=GROUP, description="Fraud detection model versions",
-        tags={"team": "risk"}, cross_account_ids=[STAGING, PROD, STAGING],
-    )
-    MetricGatedApproval(
-        stack, "Gate", registry=registry, alert_topic=alerts, metrics_bucket=data, metrics_prefix="evaluation/",
-        threshold=0.9,
-    )
-    deployer = iam.Role(stack, "Deployer", assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"))
-    registry.grant_read(deployer)
-    registry.grant_approve(deployer)
-    trainer = iam.Role(stack, "Trainer", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
-    registry.grant_register(trainer)
-    registry.on_approval_change("OnApproved", statuses=["Approved", "Rejected", "Approved"])
-    registry.on_approval_change("OnAnyChange")
+def _arn(resource: str) -> dict:
+    """What ``Stack.format_arn`` gives in an environment-agnostic stack."""
+    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":sagemaker:", {"Ref": "AWS::Region"}, ":",
+                              {"Ref": "AWS::AccountId"}, f":{resource}"]]}
+
+
+GROUP_ARN = _arn(f"model-package-group/{GROUP}")
+PACKAGES = _arn(f"model-package/{GROUP}/*")
 
 
 @pytest.fixture(scope="module")
-def result():
-    return synth(_build)
+def built():
+    o = {}
+
+    def build(app):
+        stack = o["stack"] = Stack(app, "Registry")
+        team = o["team"] = own_resources(stack)
+        registry = o["registry"] = ModelRegistry(
+            stack, "Models", model_package_group_name=GROUP, description="Fraud detection model versions",
+            cross_account_ids=[STAGING, PROD, STAGING])
+        Tags.of(registry).add("team", "risk")
+        o["gate"] = MetricGatedApproval(
+            stack, "Gate", registry=registry, alert_topic=team.alert_topic, metrics_bucket=team.data_bucket,
+            metrics_prefix="evaluation/", threshold=0.9)
+        o["baselines"] = BaselinePublisher(stack, "Baselines", registry=registry, data_bucket=team.data_bucket,
+                                           source_prefix="fraud-training/", alert_topic=team.alert_topic)
+        o["deployer"] = iam.Role(stack, "Deployer", assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"))
+        registry.grant_read(o["deployer"])
+        registry.grant_approve(o["deployer"])
+        o["trainer"] = iam.Role(stack, "Trainer", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+        registry.grant_register(o["trainer"])
+        o["approved_rule"] = registry.on_approval_change("OnApproved", statuses=["Approved", "Rejected", "Approved"])
+        o["any_rule"] = registry.on_approval_change("OnAnyChange")
+
+        # A team's imported resources and registry: no FoundationStack, no ModelRegistry created.
+        imported = o["imported_stack"] = Stack(app, "Imported")
+        team_imported = o["team_imported"] = imported_resources(imported)
+        by_name = o["by_name"] = ModelRegistry.from_model_package_group_name(imported, "Models", "team-models")
+        o["imported_gate"] = MetricGatedApproval(
+            imported, "Gate", registry=by_name, alert_topic=team_imported.alert_topic,
+            metrics_bucket=team_imported.data_bucket, metric_path="regression_metrics.mse.value", threshold=2,
+            comparison="LessThanOrEqualToThreshold", event_retry_attempts=0)
+        o["imported_baselines"] = BaselinePublisher(
+            imported, "Baselines", registry=by_name, data_bucket=team_imported.data_bucket,
+            source_prefix="team-training/", alert_topic=team_imported.alert_topic)
+        by_arn = o["by_arn"] = ModelRegistry.from_model_package_group_arn(imported, "Churn", CHURN_ARN)
+        by_arn.grant_read(team_imported.execution_role)
+        o["notifications"] = sns.Topic(imported, "Notifications", master_key=team_imported.data_key, enforce_ssl=True)
+        by_arn.on_approval_change("Notify", statuses=["Approved"], target=targets.SnsTopic(o["notifications"]))
+
+        # A bucket imported without its key: no KMS grant unless the key is given; a generated group name.
+        bare = o["bare_stack"] = Stack(app, "Bare")
+        bucket = s3.Bucket.from_bucket_name(bare, "Metrics", "existing-metrics")
+        topic = sns.Topic.from_topic_arn(bare, "Topic", TOPIC_ARN)
+        o["plain"] = ModelRegistry(bare, "Plain", removal_policy=RemovalPolicy.DESTROY)
+        o["keyless_gate"] = MetricGatedApproval(bare, "Gate", registry=o["plain"], alert_topic=topic,
+                                                metrics_bucket=bucket)
+        o["keyed_gate"] = MetricGatedApproval(bare, "KeyedGate", registry=o["plain"], alert_topic=topic,
+                                              metrics_bucket=bucket,
+                                              metrics_key=kms.Key.from_key_arn(bare, "Key", KEY_ARN))
+
+        # The registry in one stack, its gate in another.
+        registry_stack = Stack(app, "RegistryStack")
+        shared = ModelRegistry(registry_stack, "Shared", model_package_group_name="churn")
+        gate_stack = o["gate_stack"] = Stack(app, "GateStack")
+        team_gate = own_resources(gate_stack)
+        MetricGatedApproval(gate_stack, "Gate", registry=shared, alert_topic=team_gate.alert_topic,
+                            metrics_bucket=team_gate.data_bucket)
+
+    o["result"] = synth(build)
+    return o
 
 
 @pytest.fixture(scope="module")
-def raw(result):
-    return result.json()
+def result(built):
+    return built["result"]
 
 
 @pytest.fixture(scope="module")
 def tpl(result):
-    return result.template()
+    return result.template("Registry")
 
 
-def _as_text(value) -> str:
+def _pairs(result, stack, role) -> set[tuple[str, str]]:
+    """Every (action, resource) the template's policies allow ``role`` (created in, or imported into, ``stack``)."""
+    reference = {"Ref": stack.get_logical_id(role.node.default_child)} if role.node.default_child else role.role_name
+    return role_permissions(result.json(stack.stack_name), reference)
+
+
+def _of(pairs, *prefixes) -> set[tuple[str, str]]:
+    return {p for p in pairs if p[0].startswith(prefixes)}
+
+
+def _ref(stack, construct) -> dict:
+    return {"Ref": stack.get_logical_id(construct.node.default_child)}
+
+
+def _att(stack, construct, attribute="Arn") -> dict:
+    return {"Fn::GetAtt": [stack.get_logical_id(construct.node.default_child), attribute]}
+
+
+def _objects(stack, bucket, pattern) -> str:
+    return json.dumps({"Fn::Join": ["", [_att(stack, bucket), f"/{pattern}"]]}, sort_keys=True)
+
+
+def _j(value) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _group_arn_text():
-    return ':sagemaker:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}, ":model-package-group/fraud-models"'
-
-
-def _package_arn_text():
-    return ':sagemaker:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}, ":model-package/fraud-models/*"'
-
-
-def _logical_id(raw, type_name, path_part):
-    (name,) = [k for k in resources_of_type(raw, type_name) if k.startswith(path_part)]
-    return name
-
-
-def _actions(statement):
-    return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-
-
-def _resources(statement):
-    return statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-
-
 # ---------------------------------------------------------------- ModelRegistry
-def test_group_name_description_tags_and_retain(raw):
-    group = only_resource(raw, "AWS::SageMaker::ModelPackageGroup")
-    props = group["Properties"]
-    assert props["ModelPackageGroupName"] == GROUP
-    assert props["ModelPackageGroupDescription"] == "Fraud detection model versions"
-    assert {"Key": "team", "Value": "risk"} in props["Tags"]
-    assert group["DeletionPolicy"] == "Retain" and group["UpdateReplacePolicy"] == "Retain"
+def test_group_keeps_its_construct_path_name_description_tags_and_is_retained(built, tpl):
+    stack, registry = built["stack"], built["registry"]
+    assert registry.node.default_child is registry.model_package_group
+    assert stack.get_logical_id(registry.model_package_group).startswith("ModelsGroup")  # <id>/Group, as released
+    tpl.has_resource("AWS::SageMaker::ModelPackageGroup", {
+        "Properties": {"ModelPackageGroupName": GROUP, "ModelPackageGroupDescription": "Fraud detection model versions",
+                       "Tags": Match.array_with([{"Key": "team", "Value": "risk"}])},
+        "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+    })
 
 
-def test_cross_account_policy_principals_actions_and_resources(raw):
-    policy = only_resource(raw, "AWS::SageMaker::ModelPackageGroup")["Properties"]["ModelPackageGroupPolicy"]
-    assert policy["Version"] == "2012-10-17"
-    statements = {s["Sid"]: s for s in policy["Statement"]}
-    assert set(statements) == {"CrossAccountModelPackageGroup", "CrossAccountModelPackages"}
-    for statement in statements.values():
-        assert statement["Effect"] == "Allow"
-        principals = [_as_text(p) for p in statement["Principal"]["AWS"]]
-        assert len(principals) == 2  # duplicates removed
-        for account in (STAGING, PROD):
-            assert any(f":iam::{account}:root" in p and "AWS::Partition" in p for p in principals)
-    group_statement = statements["CrossAccountModelPackageGroup"]
-    assert _actions(group_statement) == ["sagemaker:DescribeModelPackageGroup"]
-    assert _group_arn_text() in _as_text(group_statement["Resource"])
-    package_statement = statements["CrossAccountModelPackages"]
-    assert sorted(_actions(package_statement)) == sorted(CROSS_ACCOUNT_PACKAGE_ACTIONS) == [
-        "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages",
-        "sagemaker:UpdateModelPackage"]
-    assert _package_arn_text() in _as_text(package_statement["Resource"])
-    # The policy names the group by its formatted ARN, never by GetAtt on itself (a circular reference).
-    assert "Fn::GetAtt" not in _as_text(policy)
+def test_cross_account_policy_names_each_account_once(tpl):
+    principals = {"AWS": [{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::{account}:root"]]}
+                          for account in (STAGING, PROD)]}
+    tpl.has_resource_properties("AWS::SageMaker::ModelPackageGroup", {"ModelPackageGroupPolicy": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "CrossAccountModelPackageGroup", "Effect": "Allow", "Principal": principals,
+             "Action": "sagemaker:DescribeModelPackageGroup", "Resource": GROUP_ARN},
+            {"Sid": "CrossAccountModelPackages", "Effect": "Allow", "Principal": principals,
+             "Action": ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage",
+                        "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage"],
+             "Resource": PACKAGES},
+        ],
+    }})
 
 
-def test_on_approval_change_rules(raw):
-    rules = {k: v["Properties"] for k, v in resources_of_type(raw, "AWS::Events::Rule").items()}
-    approved = rules[_logical_id(raw, "AWS::Events::Rule", "ModelsOnApproved")]
-    assert approved["EventPattern"] == {
-        "source": ["aws.sagemaker"],
-        "detail-type": ["SageMaker Model Package State Change"],
-        "detail": {"ModelPackageGroupName": [GROUP], "ModelApprovalStatus": ["Approved", "Rejected"]},
+def test_attributes_and_reference(built):
+    registry, stack = built["registry"], built["stack"]
+    assert isinstance(registry, IModelRegistry)
+    assert registry.model_package_group_name == GROUP
+    assert stack.resolve(registry.model_package_group_arn) == GROUP_ARN
+    assert stack.resolve(registry.model_package_arn_pattern) == PACKAGES
+    ref = registry.model_package_group_ref
+    assert isinstance(ref, sagemaker_refs.ModelPackageGroupReference)
+    assert stack.resolve(ref.model_package_group_arn) == _ref(stack, registry)  # Ref gives the ARN
+
+
+def test_on_approval_change_rules(built, tpl):
+    approved = {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Model Package State Change"],
+                "detail": {"ModelPackageGroupName": [GROUP], "ModelApprovalStatus": ["Approved", "Rejected"]}}
+    tpl.has_resource_properties("AWS::Events::Rule", {"EventPattern": approved, "Targets": Match.absent()})
+    tpl.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {**approved, "detail": {"ModelPackageGroupName": [GROUP]}}, "Targets": Match.absent()})
+
+
+def test_grants_are_scoped_to_the_group_and_its_versions(built, result):
+    stack = built["stack"]
+    assert _pairs(result, stack, built["deployer"]) == {
+        ("sagemaker:DescribeModelPackageGroup", _j(GROUP_ARN)),
+        ("sagemaker:DescribeModelPackage", _j(PACKAGES)),
+        ("sagemaker:ListModelPackages", _j(PACKAGES)),
+        ("sagemaker:UpdateModelPackage", _j(PACKAGES)),
     }
-    assert "Targets" not in approved
-    anything = rules[_logical_id(raw, "AWS::Events::Rule", "ModelsOnAnyChange")]
-    assert anything["EventPattern"]["detail"] == {"ModelPackageGroupName": [GROUP]}
-    assert "Targets" not in anything
+    # Everything a RegisterModel step needs, on this one group and its versions.
+    assert _pairs(result, stack, built["trainer"]) == {
+        (action, _j(arn)) for action in ("sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackageGroup",
+                                         "sagemaker:AddTags") for arn in (GROUP_ARN, PACKAGES)}
 
 
-def test_grants_are_scoped_to_the_group_and_its_packages(raw):
-    deployer = role_statements(raw, _logical_id(raw, "AWS::IAM::Role", "Deployer"))
-    trainer = role_statements(raw, _logical_id(raw, "AWS::IAM::Role", "Trainer"))
-    granted: dict[str, list[str]] = {}
-    for statement in deployer:
-        for action in _actions(statement):
-            granted.setdefault(action, []).extend(_as_text(r) for r in _resources(statement))
-    assert set(granted) == {"sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage",
-                            "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage"}
-    assert all(_group_arn_text() in r for r in granted["sagemaker:DescribeModelPackageGroup"])
-    for action in ("sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage"):
-        assert granted[action] and all(_package_arn_text() in r for r in granted[action]), action
-    (register,) = trainer
-    assert _actions(register) == ["sagemaker:CreateModelPackage"]
-    assert _package_arn_text() in _as_text(register["Resource"])
+def test_imported_registries(built, result):
+    imported, by_name, by_arn = built["imported_stack"], built["by_name"], built["by_arn"]
+    assert isinstance(by_name, IModelRegistry) and isinstance(by_arn, IModelRegistry)
+    assert by_name.model_package_group_name == "team-models"
+    assert imported.resolve(by_name.model_package_arn_pattern) == _arn("model-package/team-models/*")
+    assert (by_arn.model_package_group_name, by_arn.model_package_group_arn) == ("churn", CHURN_ARN)
+    assert by_arn.model_package_arn_pattern == f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/churn/*"
+    assert (by_arn.env.account, by_arn.env.region) == (ACCOUNT, REGION)
+    template = result.template("Imported")
+    template.resource_count_is("AWS::SageMaker::ModelPackageGroup", 0)
+    template.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {"detail": {"ModelPackageGroupName": ["churn"], "ModelApprovalStatus": ["Approved"]}},
+        "Targets": [Match.object_like({"Arn": _ref(imported, built["notifications"])})]})
+    template.has_resource_properties("AWS::IAM::Policy", {
+        "Roles": ["team-sagemaker"],
+        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
+            "Action": "sagemaker:DescribeModelPackageGroup", "Resource": CHURN_ARN})])}})
+
+
+def test_generated_name_without_policy_and_removal_policy(result):
+    template = result.template("Bare")
+    groups = template.find_resources("AWS::SageMaker::ModelPackageGroup")
+    ((_, group),) = groups.items()
+    name = group["Properties"]["ModelPackageGroupName"]
+    assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*", name) and len(name) <= 63 and "Plain" in name
+    assert "ModelPackageGroupPolicy" not in group["Properties"]
+    assert group["DeletionPolicy"] == "Delete"
 
 
 # ---------------------------------------------------------- MetricGatedApproval
-def _gate_function(raw):
-    return _logical_id(raw, "AWS::Lambda::Function", "GateFunction")
+def test_gate_rule_targets_the_function_with_dead_letter_queue_and_retries(built, tpl):
+    stack, gate = built["stack"], built["gate"]
+    queue = _att(stack, gate.function.dead_letter_queue)
+    tpl.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Model Package State Change"],
+                         "detail": {"ModelPackageGroupName": [GROUP], "ModelApprovalStatus": ["PendingManualApproval"]}},
+        "State": "ENABLED",
+        "Targets": [Match.object_like({
+            "Arn": _att(stack, gate.function.function), "DeadLetterConfig": {"Arn": queue},
+            "RetryPolicy": {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 86400}})],
+    })
+    rule = _att(stack, gate.rule)
+    tpl.has_resource_properties("AWS::Lambda::Permission", {"Principal": "events.amazonaws.com", "SourceArn": rule})
+    tpl.has_resource_properties("AWS::SQS::QueuePolicy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                           "Condition": {"ArnEquals": {"aws:SourceArn": rule}}})])}})
 
 
-def _gate_queue(raw):
-    return _logical_id(raw, "AWS::SQS::Queue", "GateFunctionDeadLetterQueue")
+def test_gate_function_environment(built, tpl):
+    stack, team = built["stack"], built["team"]
+    tpl.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": {
+        "METRIC_PATH": "binary_classification_metrics.accuracy.value", "THRESHOLD": "0.9",
+        "COMPARISON": "GreaterThanOrEqualToThreshold", "TOPIC_ARN": _ref(stack, team.alert_topic),
+        "MODEL_PACKAGE_GROUP": GROUP}}})
 
 
-def test_gate_rule_matches_pending_versions_of_the_group(raw):
-    rule = resources_of_type(raw, "AWS::Events::Rule")[_logical_id(raw, "AWS::Events::Rule", "GateTrigger")]
-    assert rule["Properties"]["EventPattern"] == {
-        "source": ["aws.sagemaker"],
-        "detail-type": ["SageMaker Model Package State Change"],
-        "detail": {"ModelPackageGroupName": [GROUP], "ModelApprovalStatus": ["PendingManualApproval"]},
+def test_gate_role_may_review_its_group_read_reports_and_notify(built, result):
+    stack, gate, team = built["stack"], built["gate"], built["team"]
+    pairs = _pairs(result, stack, gate.function.role)
+    key = _j(_att(stack, team.data_key))
+    assert _of(pairs, "sagemaker:", "s3:", "kms:", "sns:") == {
+        ("sagemaker:DescribeModelPackage", _j(PACKAGES)),
+        ("sagemaker:UpdateModelPackage", _j(PACKAGES)),
+        ("s3:GetObject", _objects(stack, team.data_bucket, "evaluation/*")),
+        ("kms:Decrypt", key),  # the reports' key (and the topic's: the same key here)
+        ("kms:GenerateDataKey", key),  # publishing to the encrypted topic
+        ("sns:Publish", _j(_ref(stack, team.alert_topic))),
     }
-    assert rule["Properties"]["State"] == "ENABLED"
+    assert not any("*" in action for action, _ in pairs)
 
 
-def test_gate_lambda_target_has_dlq_and_bounded_retries(raw):
-    rule_id = _logical_id(raw, "AWS::Events::Rule", "GateTrigger")
-    (target,) = raw["Resources"][rule_id]["Properties"]["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [_gate_function(raw), "Arn"]}
-    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [_gate_queue(raw), "Arn"]}}
-    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 86400}
-    # The same queue catches the function's failed asynchronous invocations.
-    function = raw["Resources"][_gate_function(raw)]["Properties"]
-    assert function["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [_gate_queue(raw), "Arn"]}}
-    # EventBridge may invoke the function, from this rule only, and write to the queue, from this rule only.
-    permission = only_resource(raw, "AWS::Lambda::Permission")["Properties"]
-    assert permission["Principal"] == "events.amazonaws.com"
-    assert permission["SourceArn"] == {"Fn::GetAtt": [rule_id, "Arn"]}
-    queue_policy = only_resource(raw, "AWS::SQS::QueuePolicy")["Properties"]["PolicyDocument"]["Statement"]
-    send = [s for s in queue_policy if s["Effect"] == "Allow"][0]
-    assert send["Principal"] == {"Service": "events.amazonaws.com"}
-    assert send["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
+def test_gate_dead_letter_alarm_notifies_the_alert_topic(built, tpl):
+    stack, gate, team = built["stack"], built["gate"], built["team"]
+    tpl.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
+        "Dimensions": [{"Name": "QueueName", "Value": _att(stack, gate.function.dead_letter_queue, "QueueName")}],
+        "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "AlarmActions": [_ref(stack, team.alert_topic)]})
 
 
-def test_gate_function_environment(raw):
-    function = raw["Resources"][_gate_function(raw)]["Properties"]
-    assert function["Environment"]["Variables"] == {
-        "METRIC_PATH": "binary_classification_metrics.accuracy.value",
-        "THRESHOLD": "0.9",
-        "COMPARISON": "GreaterThanOrEqualToThreshold",
-        "TOPIC_ARN": {"Ref": _logical_id(raw, "AWS::SNS::Topic", "AlertsTopic")},
-        "MODEL_PACKAGE_GROUP": GROUP,
+def test_gate_on_imported_resources_and_registry(built, result):
+    imported, gate = built["imported_stack"], built["imported_gate"]
+    template = result.template("Imported")
+    template.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": {
+        "METRIC_PATH": "regression_metrics.mse.value", "THRESHOLD": "2.0", "COMPARISON": "LessThanOrEqualToThreshold",
+        "TOPIC_ARN": TOPIC_ARN, "MODEL_PACKAGE_GROUP": "team-models"}}})
+    template.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {"detail": {"ModelPackageGroupName": ["team-models"],
+                                    "ModelApprovalStatus": ["PendingManualApproval"]}},
+        "Targets": [Match.object_like({"RetryPolicy": Match.object_like({"MaximumRetryAttempts": 0})})]})
+    assert _of(_pairs(result, imported, gate.function.role), "s3:", "kms:", "sns:") == {
+        ("s3:GetObject", _j({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::team-ml-data/*"]]})),
+        ("kms:Decrypt", _j(KEY_ARN)),  # the bucket's key: the imported bucket names it
+        ("sns:Publish", _j(TOPIC_ARN)),  # an imported topic: no key known, no KMS grant for it
     }
-    assert function["Handler"] == "handler.handler"
-    assert function["Runtime"].startswith("python3.")
 
 
-def test_gate_function_iam_is_scoped(raw):
-    role_id = _logical_id(raw, "AWS::IAM::Role", "GateFunctionRole")
-    assert "ManagedPolicyArns" not in raw["Resources"][role_id]["Properties"]
-    statements = role_statements(raw, role_id)
-    data_key = _logical_id(raw, "AWS::KMS::Key", "DataKey")
-    alerts_key = _logical_id(raw, "AWS::KMS::Key", "AlertsKey")
-    data_bucket = [k for k, v in resources_of_type(raw, "AWS::S3::Bucket").items()
-                   if "LoggingConfiguration" in v["Properties"]][0]
-    allowed = {
-        "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage", "sagemaker:DescribeModelPackage",
-        "sagemaker:UpdateModelPackage", "s3:GetObject", "kms:Decrypt", "kms:GenerateDataKey", "sns:Publish",
+def test_gate_on_a_bucket_without_key(built, result):
+    bare = built["bare_stack"]
+    assert not _of(_pairs(result, bare, built["keyless_gate"].function.role), "kms:")
+    assert _of(_pairs(result, bare, built["keyed_gate"].function.role), "kms:") == {("kms:Decrypt", _j(KEY_ARN))}
+
+
+def test_registry_and_gate_in_different_stacks(result):
+    gate = result.template("GateStack")
+    gate.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": Match.object_like({"detail": Match.object_like({"ModelPackageGroupName": ["churn"]})})})
+    # The gate refers to the registry by name and formatted ARNs: no export, no stack dependency needed.
+    assert "Fn::ImportValue" not in json.dumps(result.json("GateStack"))
+    result.template("RegistryStack").resource_count_is("AWS::SageMaker::ModelPackageGroup", 1)
+
+
+# ------------------------------------------------------------ BaselinePublisher
+def test_baselines_on_approval_copy_from_the_pipeline_prefix_to_baselines(built, tpl, result):
+    stack, baselines, team = built["stack"], built["baselines"], built["team"]
+    tpl.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": {
+        "MODEL_PACKAGE_GROUP": GROUP, "DATA_BUCKET": _ref(stack, team.data_bucket),
+        "STATISTICS_KEY": "baselines/data-quality/statistics.json",
+        "CONSTRAINTS_KEY": "baselines/data-quality/constraints.json",
+        "HISTOGRAM_KEY": "baselines/drift/baseline_histogram.json", "MANIFEST_KEY": "baselines/current.json"}}})
+    tpl.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": Match.object_like({"detail": {"ModelPackageGroupName": [GROUP],
+                                                      "ModelApprovalStatus": ["Approved"]}}),
+        "Targets": [Match.object_like({"Arn": _att(stack, baselines.function.function)})]})
+    key = _j(_att(stack, team.data_key))
+    assert _of(_pairs(result, stack, baselines.function.role), "sagemaker:", "s3:", "kms:") == {
+        ("sagemaker:DescribeModelPackageGroup", _j(GROUP_ARN)),
+        ("sagemaker:DescribeModelPackage", _j(PACKAGES)),
+        ("sagemaker:ListModelPackages", _j(PACKAGES)),
+        ("s3:GetObject", _objects(stack, team.data_bucket, "fraud-training/*")),
+        ("s3:PutObject", _objects(stack, team.data_bucket, "baselines/*")),
+        ("kms:Decrypt", key), ("kms:GenerateDataKey", key),
     }
-    seen = set()
-    for statement in statements:
-        assert statement["Effect"] == "Allow"
-        actions = _actions(statement)
-        seen |= set(actions)
-        assert set(actions) <= allowed, statement
-        assert not any("*" in a for a in actions), statement  # no action wildcards at all
-        resources = _resources(statement)
-        assert "*" not in resources, statement  # every action here supports resource-level permissions
-        text = _as_text(resources)
-        if any(a.startswith("sagemaker:") for a in actions):
-            assert resources and all(_package_arn_text() in _as_text(r) for r in resources), statement
-        if "s3:GetObject" in actions:
-            assert resources == [{"Fn::Join": ["", [{"Fn::GetAtt": [data_bucket, "Arn"]}, "/evaluation/*"]]}]
-        if any(a.startswith("kms:") for a in actions):
-            assert resources in ([{"Fn::GetAtt": [data_key, "Arn"]}], [{"Fn::GetAtt": [alerts_key, "Arn"]}]), text
-        if "sns:Publish" in actions:
-            assert resources == [{"Ref": _logical_id(raw, "AWS::SNS::Topic", "AlertsTopic")}]
-    assert seen == allowed
-    decrypt_keys = {_as_text(s["Resource"]) for s in statements if "kms:Decrypt" in _actions(s)}
-    assert len(decrypt_keys) == 2  # metrics bucket key and alert topic key
 
 
-def test_gate_dead_letter_alarm_notifies_the_alert_topic(raw):
-    (alarm,) = [a["Properties"] for k, a in resources_of_type(raw, "AWS::CloudWatch::Alarm").items()
-                if k.startswith("GateDeadLetterAlarm")]
-    assert alarm["Namespace"] == "AWS/SQS" and alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
-    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [_gate_queue(raw), "QueueName"]}}]
-    assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-    assert alarm["AlarmActions"] == [{"Ref": _logical_id(raw, "AWS::SNS::Topic", "AlertsTopic")}]
+def test_baselines_on_imported_resources(built, result):
+    imported = built["imported_stack"]
+    pairs = _pairs(result, imported, built["imported_baselines"].function.role)
+    partition = {"Ref": "AWS::Partition"}
+    assert _of(pairs, "s3:", "kms:") == {
+        ("s3:GetObject", _j({"Fn::Join": ["", ["arn:", partition, ":s3:::team-ml-data/team-training/*"]]})),
+        ("s3:PutObject", _j({"Fn::Join": ["", ["arn:", partition, ":s3:::team-ml-data/baselines/*"]]})),
+        ("kms:Decrypt", _j(KEY_ARN)), ("kms:GenerateDataKey", _j(KEY_ARN)),
+    }
 
 
-def test_gate_log_group_and_queue_are_retained_and_encrypted(raw):
-    queue = raw["Resources"][_gate_queue(raw)]
-    assert queue["Properties"]["SqsManagedSseEnabled"] is True
-    assert queue["DeletionPolicy"] == "Retain"
-    logs = [v for k, v in resources_of_type(raw, "AWS::Logs::LogGroup").items() if k.startswith("GateFunction")]
-    assert logs and all(g["DeletionPolicy"] == "Retain" for g in logs)
-
-
-def test_no_hard_coded_region_or_account(raw):
-    text = json.dumps(raw).replace(STAGING, "").replace(PROD, "")  # the trusted accounts are the user's input
+# ------------------------------------------------------------------ whole templates
+def test_no_hard_coded_region_or_account(result):
+    text = json.dumps(result.json("Registry")).replace(STAGING, "").replace(PROD, "")
     assert not re.search(r"\b[a-z]{2}-[a-z]+-\d\b", text)
     assert not re.search(r"\b\d{12}\b", text)
     assert "arn:aws:" not in text
 
 
-def test_cdk_nag_clean(result):
+def test_nag_clean(result):
     assert result.nag_findings == []
 
 
-def test_cfn_lint_clean(result):
-    assert result.lint() == []
+@pytest.mark.parametrize("stack", ["Registry", "Imported", "Bare", "GateStack"])
+def test_lint_clean(result, stack):
+    assert result.lint(stack) == []
 
 
-def test_snapshot(raw, json_snapshot):
-    assert normalized(raw) == json_snapshot
-
-
-def test_construct_and_handler_agree_on_the_contract():
-    spec = importlib.util.spec_from_file_location("model_approval_handler_contract", HANDLER_PATH)
-    handler = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = handler
-    spec.loader.exec_module(handler)
-    assert tuple(handler.COMPARISONS) == COMPARISONS
-    assert handler.METRIC_PATH_RE.pattern == METRIC_PATH_RE.pattern
-    assert handler.GROUP_NAME_RE.pattern == GROUP_NAME_RE.pattern
-
-
-# ------------------------------------------------------------------- variants
-@pytest.fixture(scope="module")
-def variants():
-    """Defaults, imported resources, the other direction, and registry and gate in different stacks."""
-    def build(app):
-        stack = Stack(app, "Variants")
-        plain = ModelRegistry(stack, "Plain", removal_policy=RemovalPolicy.DESTROY)
-        topic = sns.Topic.from_topic_arn(stack, "Topic", "arn:aws:sns:us-east-1:123456789012:existing-alerts")
-        bucket = s3.Bucket.from_bucket_name(stack, "Bucket", "existing-metrics")
-        MetricGatedApproval(stack, "LossGate", registry=plain, alert_topic=topic, metrics_bucket=bucket,
-                            metric_path="regression_metrics.mse.value", threshold=2,
-                            comparison="LessThanOrEqualToThreshold", event_retry_attempts=0)
-        imported_role = iam.Role.from_role_arn(stack, "Imported", "arn:aws:iam::123456789012:role/ci")
-        plain.grant_read(imported_role)
-        plain.on_approval_change("Notify", statuses=["Approved"], target=targets.SnsTopic(topic))
-
-        registry_stack = Stack(app, "RegistryStack")
-        shared = ModelRegistry(registry_stack, "Shared", model_package_group_name="churn")
-        gate_stack = Stack(app, "GateStack")
-        MetricGatedApproval(gate_stack, "Gate", registry=shared, alert_topic=AlertTopic(gate_stack, "Alerts"),
-                            metrics_bucket=SecureBucket(gate_stack, "Data"))
-    return synth(build, nag=False)
-
-
-def test_generated_name_no_policy_and_removal_policy(variants):
-    raw = variants.json("Variants")
-    group = only_resource(raw, "AWS::SageMaker::ModelPackageGroup")
-    name = group["Properties"]["ModelPackageGroupName"]
-    assert GROUP_NAME_RE.match(name) and len(name) <= 63
-    assert "ModelPackageGroupPolicy" not in group["Properties"]
-    assert group["DeletionPolicy"] == "Delete"
-
-
-def test_gate_with_imported_topic_and_bucket(variants):
-    raw = variants.json("Variants")
-    function = only_resource(raw, "AWS::Lambda::Function")["Properties"]
-    env = function["Environment"]["Variables"]
-    assert env["THRESHOLD"] == "2.0" and env["COMPARISON"] == "LessThanOrEqualToThreshold"
-    assert env["METRIC_PATH"] == "regression_metrics.mse.value"
-    assert env["TOPIC_ARN"] == "arn:aws:sns:us-east-1:123456789012:existing-alerts"
-    statements = [s for p in resources_of_type(raw, "AWS::IAM::Policy").values()
-                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
-    reads = [s for s in statements if "s3:GetObject" in _actions(s)]
-    assert reads and all("existing-metrics/*" in _as_text(s["Resource"]) for s in reads)
-    assert not [s for s in statements if any(a.startswith("kms:") for a in _actions(s))]  # no key known
-    rules = resources_of_type(raw, "AWS::Events::Rule")
-    gate_rule = rules[_logical_id(raw, "AWS::Events::Rule", "LossGateTrigger")]["Properties"]
-    assert gate_rule["Targets"][0]["RetryPolicy"]["MaximumRetryAttempts"] == 0
-
-
-def test_on_approval_change_with_a_target(variants):
-    raw = variants.json("Variants")
-    rule = resources_of_type(raw, "AWS::Events::Rule")[_logical_id(raw, "AWS::Events::Rule", "PlainNotify")]
-    assert rule["Properties"]["EventPattern"]["detail"]["ModelApprovalStatus"] == ["Approved"]
-    assert rule["Properties"]["Targets"][0]["Arn"] == "arn:aws:sns:us-east-1:123456789012:existing-alerts"
-
-
-def test_registry_and_gate_in_different_stacks(variants):
-    gate = variants.json("GateStack")
-    (rule,) = resources_of_type(gate, "AWS::Events::Rule").values()
-    assert rule["Properties"]["EventPattern"]["detail"]["ModelPackageGroupName"] == ["churn"]
-    # The gate only refers to the registry by name: no export/import, no dependency cycle.
-    assert "Fn::ImportValue" not in json.dumps(gate)
-    assert only_resource(variants.json("RegistryStack"), "AWS::SageMaker::ModelPackageGroup")
+@pytest.mark.parametrize("stack", ["Registry", "Imported"])
+def test_logical_ids(result, stack, json_snapshot):
+    assert logical_ids(result.json(stack)) == json_snapshot
 
 
 def test_tokens_pass_through_unvalidated():
-    app = App()
-    stack = Stack(app, "S")
+    stack = Stack(App(), "S")
     name = Token.as_string({"Ref": "GroupName"})
-    account = Token.as_string({"Ref": "A"})
-    registry = ModelRegistry(stack, "R", model_package_group_name=name, cross_account_ids=[account])
-    MetricGatedApproval(stack, "G", registry=registry, alert_topic=AlertTopic(stack, "T"),
-                        metrics_bucket=SecureBucket(stack, "B"), threshold=Token.as_number({"Ref": "Threshold"}))
+    registry = ModelRegistry(stack, "R", model_package_group_name=name,
+                             cross_account_ids=[Token.as_string({"Ref": "A"})])
+    team = own_resources(stack)
+    MetricGatedApproval(stack, "G", registry=registry, alert_topic=team.alert_topic, metrics_bucket=team.data_bucket,
+                        threshold=Token.as_number({"Ref": "Threshold"}))
     assert registry.model_package_group_name == name
+    by_arn = ModelRegistry.from_model_package_group_arn(stack, "Arn", Token.as_string({"Ref": "GroupArn"}))
+    assert Token.is_unresolved(by_arn.model_package_group_name)
 
 
 # -------------------------------------------------------------------- bad input
 def _gate(**overrides):
     def factory(stack):
-        registry = ModelRegistry(stack, "R", model_package_group_name="ok")
-        props = dict(registry=registry, alert_topic=AlertTopic(stack, "T"), metrics_bucket=SecureBucket(stack, "B"))
-        props.update(overrides)
-        MetricGatedApproval(stack, "G", **props)
+        team = own_resources(stack)
+        props = dict(registry=ModelRegistry.from_model_package_group_name(stack, "R", "ok"),
+                     alert_topic=team.alert_topic, metrics_bucket=team.data_bucket)
+        MetricGatedApproval(stack, "G", **{**props, **overrides})
     return factory
 
 
+def _baselines(**overrides):
+    def factory(stack):
+        team = own_resources(stack)
+        props = dict(registry=ModelRegistry.from_model_package_group_name(stack, "R", "ok"),
+                     data_bucket=team.data_bucket, source_prefix="p/", alert_topic=team.alert_topic)
+        BaselinePublisher(stack, "B", **{**props, **overrides})
+    return factory
+
+
+def _registry(**props):
+    return lambda s: ModelRegistry(s, "X", **props)
+
+
 @pytest.mark.parametrize(
-    "factory, prop",
+    "factory, owner, prop",
     [
-        (lambda s: ModelRegistry(s, "X", model_package_group_name="fraud_models"), "model_package_group_name"),
-        (lambda s: ModelRegistry(s, "X", model_package_group_name="-fraud"), "model_package_group_name"),
-        (lambda s: ModelRegistry(s, "X", model_package_group_name="fraud-"), "model_package_group_name"),
-        (lambda s: ModelRegistry(s, "X", model_package_group_name="x" * 64), "model_package_group_name"),
-        (lambda s: ModelRegistry(s, "X", model_package_group_name=""), "model_package_group_name"),
-        (lambda s: ModelRegistry(s, "X", description="d" * 1025), "description"),
-        (lambda s: ModelRegistry(s, "X", description="line\nbreak"), "description"),
-        (lambda s: ModelRegistry(s, "X", tags={"aws:reserved": "x"}), "tags"),
-        (lambda s: ModelRegistry(s, "X", tags=[("k", "v")]), "tags"),
-        (lambda s: ModelRegistry(s, "X", cross_account_ids=["12345678901"]), "cross_account_ids"),
-        (lambda s: ModelRegistry(s, "X", cross_account_ids=["1234567890123"]), "cross_account_ids"),
-        (lambda s: ModelRegistry(s, "X", cross_account_ids=[111111111111]), "cross_account_ids"),
-        (lambda s: ModelRegistry(s, "X", cross_account_ids="111111111111"), "cross_account_ids"),
-        (lambda s: ModelRegistry(s, "X", cross_account_ids=["arn:aws:iam::111111111111:root"]), "cross_account_ids"),
-        (lambda s: ModelRegistry(s, "X", removal_policy="retain"), "removal_policy"),
-        (lambda s: ModelRegistry(s, "X").on_approval_change("R", statuses=["Deployed"]), "statuses"),
-        (lambda s: ModelRegistry(s, "X").on_approval_change("R", statuses="Approved"), "statuses"),
-        (lambda s: ModelRegistry(s, "X").on_approval_change("R", statuses=[]), "statuses"),
-        (_gate(threshold="0.9"), "threshold"),
-        (_gate(threshold=True), "threshold"),
-        (_gate(threshold=float("nan")), "threshold"),
-        (_gate(threshold=float("inf")), "threshold"),
-        (_gate(comparison="GreaterThanThreshold"), "comparison"),
-        (_gate(comparison=">="), "comparison"),
-        (_gate(metric_path="binary_classification_metrics..accuracy"), "metric_path"),
-        (_gate(metric_path="$.metrics.accuracy"), "metric_path"),
-        (_gate(metric_path=""), "metric_path"),
-        (_gate(metric_path=".".join(["k"] * 200)), "metric_path"),
-        (_gate(metrics_prefix="/evaluation/"), "metrics_prefix"),
-        (_gate(metrics_prefix="eval*/"), "metrics_prefix"),
-        (_gate(event_retry_attempts=186), "event_retry_attempts"),
-        (_gate(registry="fraud-models"), "registry"),
-        (_gate(alert_topic="arn:aws:sns:us-east-1:123456789012:t"), "alert_topic"),
-        (_gate(metrics_bucket="my-bucket"), "metrics_bucket"),
+        (_registry(model_package_group_name="fraud_models"), "ModelRegistry", "model_package_group_name"),
+        (_registry(model_package_group_name="-fraud"), "ModelRegistry", "model_package_group_name"),
+        (_registry(model_package_group_name="x" * 64), "ModelRegistry", "model_package_group_name"),
+        (_registry(model_package_group_name=""), "ModelRegistry", "model_package_group_name"),
+        (_registry(description="d" * 1025), "ModelRegistry", "description"),
+        (_registry(description="line\nbreak"), "ModelRegistry", "description"),
+        (_registry(cross_account_ids=["12345678901"]), "ModelRegistry", "cross_account_ids"),
+        (_registry(cross_account_ids=[111111111111]), "ModelRegistry", "cross_account_ids"),
+        (_registry(cross_account_ids="111111111111"), "ModelRegistry", "cross_account_ids"),
+        (_registry(cross_account_ids=["arn:aws:iam::111111111111:root"]), "ModelRegistry", "cross_account_ids"),
+        (_registry(removal_policy="retain"), "ModelRegistry", "removal_policy"),
+        (lambda s: ModelRegistry(s, "X").on_approval_change("R", statuses=["Deployed"]), "ModelRegistry", "statuses"),
+        (lambda s: ModelRegistry(s, "X").on_approval_change("R", statuses="Approved"), "ModelRegistry", "statuses"),
+        (lambda s: ModelRegistry(s, "X").on_approval_change("R", statuses=[]), "ModelRegistry", "statuses"),
+        (lambda s: ModelRegistry.from_model_package_group_name(s, "X", "a_b"), "ModelRegistry",
+         "model_package_group_name"),
+        (lambda s: ModelRegistry.from_model_package_group_arn(s, "X", "churn"), "ModelRegistry",
+         "model_package_group_arn"),
+        (lambda s: ModelRegistry.from_model_package_group_arn(s, "X", CHURN_ARN.replace("-group", "")),
+         "ModelRegistry", "model_package_group_arn"),
+        (_gate(threshold="0.9"), "MetricGatedApproval", "threshold"),
+        (_gate(threshold=True), "MetricGatedApproval", "threshold"),
+        (_gate(threshold=float("nan")), "MetricGatedApproval", "threshold"),
+        (_gate(threshold=float("inf")), "MetricGatedApproval", "threshold"),
+        (_gate(comparison="GreaterThanThreshold"), "MetricGatedApproval", "comparison"),
+        (_gate(metric_path="binary_classification_metrics..accuracy"), "MetricGatedApproval", "metric_path"),
+        (_gate(metric_path="$.metrics.accuracy"), "MetricGatedApproval", "metric_path"),
+        (_gate(metric_path=""), "MetricGatedApproval", "metric_path"),
+        (_gate(metric_path=".".join(["k"] * 200)), "MetricGatedApproval", "metric_path"),
+        (_gate(metrics_prefix="/evaluation/"), "MetricGatedApproval", "metrics_prefix"),
+        (_gate(metrics_prefix="eval*/"), "MetricGatedApproval", "metrics_prefix"),
+        (_gate(event_retry_attempts=186), "MetricGatedApproval", "event_retry_attempts"),
+        (_gate(registry="fraud-models"), "MetricGatedApproval", "registry"),
+        (_baselines(registry=None), "BaselinePublisher", "registry"),
+        (_baselines(source_prefix="p"), "BaselinePublisher", "source_prefix"),
+        (_baselines(source_prefix="/p/"), "BaselinePublisher", "source_prefix"),
     ],
 )
-def test_bad_props_name_the_prop(factory, prop):
-    stack = Stack(App(), "S")
-    with pytest.raises(ValueError, match=rf"^(ModelRegistry|MetricGatedApproval) '{prop}': invalid value "):
-        factory(stack)
+def test_bad_props_name_the_owner_and_prop(factory, owner, prop):
+    with pytest.raises(ValueError, match=rf"^{owner} '{prop}': invalid value .*; allowed: "):
+        factory(Stack(App(), "S"))

@@ -252,6 +252,26 @@ def test_identical_across_processes_and_hash_seeds(rendered):
         assert out.decode() == rendered[0]
 
 
+EXCEPTHOOK = """
+import sys
+hook = sys.excepthook
+from mlops_cdk.pipeline_defs import build_training_pipeline
+build_training_pipeline(pipeline_name="fraud-training", model_package_group_name="fraud-models").render()
+assert sys.excepthook is hook, sys.excepthook
+assert not [m for m in sys.modules if m.startswith("mlops_cdk.constructs")]
+raise ValueError("config 'stage': invalid value 'qa'; allowed: dev | staging | prod")
+"""
+
+
+def test_importing_the_sdk_keeps_the_exception_hook_and_loads_no_construct():
+    """The SDK installs rich's coloured traceback handler on import: an error at synth must print as Python's."""
+    run = subprocess.run([sys.executable, "-c", EXCEPTHOOK], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert run.stderr.endswith("ValueError: config 'stage': invalid value 'qa'; allowed: dev | staging | prod\n")
+    traceback = run.stderr[run.stderr.index("Traceback (most recent call last):"):]
+    assert len(traceback.splitlines()) == 3 and "\x1b[" not in run.stderr  # Python's own format, no colours
+
+
 def test_sdk_calls_to_aws_fail_loudly():
     session = sdk.OfflinePipelineSession()
     with pytest.raises(sdk.OfflineError, match="AWS service 'sagemaker'"):
@@ -285,6 +305,8 @@ def test_render_rejects_sdk_uploads(tmp_path):
         ("pipeline_name", "fraud\n"),
         ("model_package_group_name", "-fraud"),
         ("model_package_group_name", "m" * 64),
+        ("experiment_name", "e" * 121),
+        ("input_data_uri", "s3://bucket-only"),
         ("accuracy_threshold", 0),
         ("accuracy_threshold", 1.5),
         ("learning_rate", 0),
@@ -292,7 +314,10 @@ def test_render_rejects_sdk_uploads(tmp_path):
         ("training_rounds", 1.5),
         ("approval_status", "Pending"),
         ("processing_instance_type", "m5.xlarge"),
+        ("processing_instance_type", "ml.p3.2xlarg"),
         ("training_instance_type", "ml.m5"),
+        ("training_instance_type", "ml.p3.2xlarg"),
+        ("inference_instance_types", ["ml.m5.large", "ml.p3.2xlarg"]),
         ("inference_instance_types", []),
         ("inference_instance_types", "ml.m5.large"),
         ("input_data_uri", "/local/data"),
@@ -303,6 +328,23 @@ def test_render_rejects_sdk_uploads(tmp_path):
 def test_bad_arguments_are_named(prop, value):
     with pytest.raises(ValueError, match=rf"^build_training_pipeline '{prop}': invalid value .*; allowed: "):
         build_training_pipeline(**{**ARGS, prop: value})
+
+
+def test_every_current_instance_family_is_accepted():
+    built = build_training_pipeline(**ARGS, processing_instance_type="ml.p6-b200.48xlarge",
+                                    training_instance_type="ml.trn1n.32xlarge",
+                                    inference_instance_types=["ml.inf2.xlarge", "ml.g6e.2xlarge"])
+    parameters = {p["Name"]: p["DefaultValue"] for p in json.loads(built.render()[0])["Parameters"]}
+    assert (parameters["ProcessingInstanceType"], parameters["TrainingInstanceType"]) == (
+        "ml.p6-b200.48xlarge", "ml.trn1n.32xlarge")
+
+
+def test_pipeline_names_up_to_the_training_limit():
+    """100 characters: the artifact URIs recorded in the model package stay within SageMaker's 256."""
+    name = "p" * 100
+    built = build_training_pipeline(pipeline_name=name, model_package_group_name="fraud-models")
+    assert built.artifact_prefix == f"{name}/"
+    assert f'"s3://${{DataBucket}}","{name}",' in built.render()[0]
 
 
 def test_tokens_are_refused_in_names():

@@ -2,10 +2,11 @@
 
 ``build_training_pipeline(...)`` returns a ``TrainingPipeline``; its
 ``render()`` gives the definition JSON (with ``${...}`` placeholders, see
-``PLACEHOLDERS``) and the placeholders used. A construct wraps the JSON in
-``Fn::Sub``, ships ``SCRIPTS_DIR`` as one zip asset
-(``s3://${ScriptsBucket}/${ScriptsArchiveKey}``)
-and checks any definition it is given with ``validate_definition``.
+``PLACEHOLDERS``) and the placeholders used. ``PipelineDefinition`` (in
+``mlops_cdk.constructs.build``) carries it to ``SageMakerPipeline``, which wraps
+the JSON in ``Fn::Sub`` and ships ``SCRIPTS_DIR`` as one zip asset
+(``s3://${ScriptsBucket}/${ScriptsArchiveKey}``) that ``BOOTSTRAP`` unpacks in
+each processing step. Any definition is checked with ``validate_definition``.
 
 Importing the SDK costs ~2 s, so the names that need it load on first use:
 apps and stacks without a pipeline never pay for it.
@@ -20,6 +21,7 @@ from .definition_checks import MAX_DEFINITION_BYTES, validate_definition
 from .placeholders import IMAGE_PLACEHOLDERS, PLACEHOLDERS, PSEUDO_PARAMETERS, prepare_for_sub
 
 _LAZY = {
+    "BOOTSTRAP": "training_pipeline",
     "OfflineError": "offline_session",
     "render_definition": "offline_session",
     "SCRIPTS_DIR": "training_pipeline",

@@ -29,13 +29,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import sys
 import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 
-from ..constructs.images_generated import REGISTRY_ACCOUNTS
+from .._data.images_generated import REGISTRY_ACCOUNTS
 from .definition_checks import validate_definition
 from .placeholders import placeholder, prepare_for_sub
 
@@ -102,28 +103,36 @@ def offline() -> Iterator[None]:
                 logger.setLevel(level)
 
 
-with offline():  # importing sagemaker warns about v2 and may log to stdout
-    from sagemaker.drift_check_baselines import DriftCheckBaselines
-    from sagemaker.estimator import Estimator
-    from sagemaker.inputs import TrainingInput
-    from sagemaker.model import Model
-    from sagemaker.model_metrics import MetricsSource, ModelMetrics
-    from sagemaker.model_monitor.dataset_format import DatasetFormat
-    from sagemaker.processing import ProcessingInput, ProcessingOutput, Processor
-    from sagemaker.workflow.check_job_config import CheckJobConfig
-    from sagemaker.workflow.condition_step import ConditionStep
-    from sagemaker.workflow.conditions import ConditionGreaterThanOrEqualTo
-    from sagemaker.workflow.execution_variables import ExecutionVariables
-    from sagemaker.workflow.fail_step import FailStep
-    from sagemaker.workflow.functions import Join, JsonGet
-    from sagemaker.workflow.model_step import ModelStep
-    from sagemaker.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
-    from sagemaker.workflow.pipeline import Pipeline
-    from sagemaker.workflow.pipeline_context import PipelineSession
-    from sagemaker.workflow.pipeline_experiment_config import PipelineExperimentConfig
-    from sagemaker.workflow.properties import PropertyFile
-    from sagemaker.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
-    from sagemaker.workflow.steps import ProcessingStep, TrainingStep
+# Importing the SDK (through sagemaker_core) installs rich's traceback handler as
+# sys.excepthook: a one-line configuration error under `cdk synth` would print as
+# a 36-line coloured traceback. The import must not change how this process fails.
+_excepthook = sys.excepthook
+try:
+    with offline():  # importing sagemaker warns about v2 and may log to stdout
+        from sagemaker.drift_check_baselines import DriftCheckBaselines
+        from sagemaker.estimator import Estimator
+        from sagemaker.inputs import TrainingInput
+        from sagemaker.model import Model
+        from sagemaker.model_metrics import MetricsSource, ModelMetrics
+        from sagemaker.model_monitor.dataset_format import DatasetFormat
+        from sagemaker.processing import ProcessingInput, ProcessingOutput, Processor
+        from sagemaker.workflow.check_job_config import CheckJobConfig
+        from sagemaker.workflow.condition_step import ConditionStep
+        from sagemaker.workflow.conditions import ConditionGreaterThanOrEqualTo
+        from sagemaker.workflow.execution_variables import ExecutionVariables
+        from sagemaker.workflow.fail_step import FailStep
+        from sagemaker.workflow.functions import Join, JsonGet
+        from sagemaker.workflow.model_step import ModelStep
+        from sagemaker.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
+        from sagemaker.workflow.pipeline import Pipeline
+        from sagemaker.workflow.pipeline_context import PipelineSession
+        from sagemaker.workflow.pipeline_experiment_config import PipelineExperimentConfig
+        from sagemaker.workflow.properties import PropertyFile
+        from sagemaker.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
+        from sagemaker.workflow.steps import ProcessingStep, TrainingStep
+finally:
+    sys.excepthook = _excepthook
+
 
 __all__ = [
     "ConditionGreaterThanOrEqualTo", "ConditionStep", "DataQualityCheckConfig", "DatasetFormat",

@@ -19,7 +19,18 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .._validation import invalid, is_token, require_choice, require_int, require_number, require_pattern
+from .. import locations
+from .._validation import (
+    invalid,
+    is_token,
+    require_choice,
+    require_instance_type,
+    require_int,
+    require_number,
+    require_pattern,
+    require_sagemaker_name,
+)
+from ..lambdas._shared import contract
 from .offline_session import (
     ConditionGreaterThanOrEqualTo,
     ConditionStep,
@@ -64,14 +75,6 @@ SCRIPTS_DIR = pathlib.Path(__file__).resolve().parent / "scripts"
 # source the same way (an archive plus a bootstrap entrypoint).
 SCRIPT_FILES = ("baseline_histogram.py", "evaluate.py", "preprocess.py")
 
-APPROVAL_STATUSES = ("PendingManualApproval", "Approved", "Rejected")
-# SageMaker allows 256 characters, but the name is part of the artifact URIs and
-# CustomerMetadataProperties values (the baseline histogram's URI) may not exceed 256.
-PIPELINE_NAME_RE = re.compile(r"^(?=.{1,100}\Z)[a-zA-Z0-9](-*[a-zA-Z0-9])*\Z")
-MODEL_PACKAGE_GROUP_RE = re.compile(r"^(?=.{1,63}\Z)[a-zA-Z0-9](-*[a-zA-Z0-9])*\Z")
-EXPERIMENT_NAME_RE = re.compile(r"^(?=.{1,120}\Z)[a-zA-Z0-9](-*[a-zA-Z0-9])*\Z")
-INSTANCE_TYPE_RE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+\Z")
-S3_URI_RE = re.compile(r"^s3://\S+\Z")
 COLUMN_RE = re.compile(r"^[^,\"\r\n]+\Z")
 
 _PROCESSING = "/opt/ml/processing"
@@ -123,25 +126,25 @@ def build_training_pipeline(
     """
     for prop, value in dict(locals()).items():  # first statement: exactly the arguments
         _refuse_tokens(prop, value)
-    names = "letters, digits or inner hyphens"
-    require_pattern(_OWNER, "pipeline_name", pipeline_name, PIPELINE_NAME_RE, f"1-100 {names}")
-    require_pattern(
-        _OWNER, "model_package_group_name", model_package_group_name, MODEL_PACKAGE_GROUP_RE, f"1-63 {names}"
-    )
+    # The name is part of every artifact URI, and the baseline histogram's URI (a CustomerMetadataProperties
+    # value) may not exceed 256 characters: hence a tighter limit than SageMaker's.
+    require_sagemaker_name(_OWNER, "pipeline_name", pipeline_name, max_length=contract.MAX_TRAINING_PIPELINE_NAME)
+    require_sagemaker_name(_OWNER, "model_package_group_name", model_package_group_name,
+                           max_length=contract.MAX_MODEL_PACKAGE_GROUP_NAME)
     if experiment_name is not None:
-        require_pattern(_OWNER, "experiment_name", experiment_name, EXPERIMENT_NAME_RE, f"1-120 {names}")
+        require_sagemaker_name(_OWNER, "experiment_name", experiment_name, max_length=contract.MAX_EXPERIMENT_NAME)
     require_number(_OWNER, "accuracy_threshold", accuracy_threshold, minimum=0, maximum=1, exclusive_minimum=True)
     require_number(_OWNER, "learning_rate", learning_rate, minimum=0, maximum=1, exclusive_minimum=True)
     require_int(_OWNER, "training_rounds", training_rounds, minimum=1, maximum=100_000)
-    require_choice(_OWNER, "approval_status", approval_status, APPROVAL_STATUSES)
-    instance = "an instance type like ml.m5.xlarge"
-    require_pattern(_OWNER, "processing_instance_type", processing_instance_type, INSTANCE_TYPE_RE, instance)
-    require_pattern(_OWNER, "training_instance_type", training_instance_type, INSTANCE_TYPE_RE, instance)
+    require_choice(_OWNER, "approval_status", approval_status, contract.APPROVAL_STATUSES)
+    require_instance_type(_OWNER, "processing_instance_type", processing_instance_type)
+    require_instance_type(_OWNER, "training_instance_type", training_instance_type)
     if isinstance(inference_instance_types, str) or not inference_instance_types:
-        raise invalid(_OWNER, "inference_instance_types", inference_instance_types, f"a non-empty list of {instance}")
+        raise invalid(_OWNER, "inference_instance_types", inference_instance_types,
+                      f"a non-empty list of {contract.INSTANCE_TYPE_ALLOWED}")
     for value in inference_instance_types:
-        require_pattern(_OWNER, "inference_instance_types", value, INSTANCE_TYPE_RE, instance)
-    require_pattern(_OWNER, "input_data_uri", input_data_uri, S3_URI_RE, "an s3:// URI")
+        require_instance_type(_OWNER, "inference_instance_types", value)
+    require_pattern(_OWNER, "input_data_uri", input_data_uri, contract.S3_URI_RE, "an s3://<bucket>/<key> URI")
     require_pattern(_OWNER, "label_column", label_column, COLUMN_RE, "a CSV header name: no comma, quote, line break")
 
     with offline():
@@ -153,13 +156,13 @@ def build_training_pipeline(
             eta=ParameterFloat("LearningRate", default_value=float(learning_rate)),
             threshold=ParameterFloat("AccuracyThreshold", default_value=float(accuracy_threshold)),
             approval=ParameterString(
-                "ModelApprovalStatus", default_value=approval_status, enum_values=list(APPROVAL_STATUSES)
+                "ModelApprovalStatus", default_value=approval_status, enum_values=list(contract.APPROVAL_STATUSES)
             ),
             reason=ParameterString("Reason", default_value="Manual"),
         )
         builder = _Builder(pipeline_name, model_package_group_name, parameters)
         pipeline = builder.build(label_column, list(inference_instance_types), experiment_name)
-    return TrainingPipeline(pipeline=pipeline, artifact_prefix=f"{pipeline_name}/")
+    return TrainingPipeline(pipeline=pipeline, artifact_prefix=locations.pipeline_artifacts(pipeline_name))
 
 
 def _refuse_tokens(prop: str, value: object) -> None:

@@ -1,4 +1,4 @@
-"""Model build for one model and stage: registry, training pipeline and metric-gated approval."""
+"""Model build for one model and stage: registry, training pipeline, metric-gated approval, baseline publishing."""
 
 from __future__ import annotations
 
@@ -9,23 +9,36 @@ from constructs import Construct
 
 from .. import locations
 from ..config import PlatformConfig
-from ..constructs.baseline_publisher import BaselinePublisher
-from ..constructs.execution_role import SageMakerExecutionRole
-from ..constructs.model_approval import MetricGatedApproval
-from ..constructs.model_registry import ModelRegistry
-from ..constructs.sagemaker_pipeline import PipelineSource, SageMakerPipeline
-from .foundation import FoundationStack, apply_standard_tags, require_platform
+from ..constructs.build.baseline_publisher import BaselinePublisher
+from ..constructs.build.model_approval import MetricGatedApproval
+from ..constructs.build.model_registry import ModelRegistry
+from ..constructs.build.pipeline_definition import PipelineDefinition
+from ..constructs.build.sagemaker_pipeline import SageMakerPipeline
+from ..constructs.foundation.execution_role import SageMakerExecutionRole
+from .foundation import apply_standard_tags, stack_props
+from .resources import PlatformResources
 
 
 class ModelBuildStack(Stack):
     """The model package group, the pipeline that trains and registers into it, the approval gate, baseline publishing.
 
-    By default the pipeline is the course's (``build_training_pipeline``);
-    pass ``pipeline`` (anything ``SageMakerPipeline`` accepts, or a callable
-    taking ``(pipeline_name, model_package_group_name)``) to run your own.
-    The pipeline runs as its own ``SageMakerExecutionRole``: it may read
-    ``training-data/``, write its artifact prefix, run ``pipelines-*`` jobs and
-    register versions into this model's group only.
+    Names come from ``config`` (``config.model_package_group_name``,
+    ``config.pipeline_name``), and so do the accuracy threshold of the gate and
+    of the course pipeline. The pipeline runs as its own
+    ``SageMakerExecutionRole`` (``pipeline_role``): it may read
+    ``training-data/``, write under its artifact prefix, run its jobs and
+    register versions into this model's group only (``registry.grant_register``).
+
+    Args:
+        config: the model and stage.
+        resources: the data bucket (and key) the pipeline reads and writes, the alert topic.
+        definition: the pipeline to run. Default: the course pipeline
+            (``build_training_pipeline``), built lazily, so the sagemaker SDK
+            loads only when this stack is built. A custom pipeline must write
+            under ``locations.pipeline_artifacts(config.pipeline_name)``.
+
+    Exposes ``registry``, ``pipeline`` (a ``sagemaker.IPipeline`` with
+    ``parameter_names``), ``approval``, ``baselines`` and ``pipeline_role``.
     """
 
     def __init__(
@@ -34,66 +47,55 @@ class ModelBuildStack(Stack):
         id: str,
         *,
         config: PlatformConfig,
-        foundation: FoundationStack,
-        pipeline: PipelineSource | None = None,
+        resources: PlatformResources,
+        definition: PipelineDefinition | None = None,
         **kwargs: Any,
     ) -> None:
-        require_platform("ModelBuildStack", config, foundation)
-        kwargs.setdefault("description", f"mlops-cdk model build for {config.model_name} ({config.stage})")
-        super().__init__(scope, id, **kwargs)
-        self.pipeline_name = f"{config.prefix}-training"
+        super().__init__(scope, id, **stack_props(config, "model build", kwargs))
+        group, pipeline_name = config.model_package_group_name, config.pipeline_name
+        artifacts = locations.pipeline_artifacts(pipeline_name)
         self.registry = ModelRegistry(
-            self, "Registry", model_package_group_name=config.prefix,
+            self, "Registry", model_package_group_name=group,
             description=f"Versions of {config.model_name} ({config.stage})",
         )
-        group = config.prefix
-        self.pipeline_role = SageMakerExecutionRole(self, "PipelineRole", images=["sklearn", "xgboost", "modelmonitor"])
-        self.pipeline_role.grant_pipeline_jobs(group)
-        self.pipeline_role.grant_bucket_read(foundation.data, prefix=locations.TRAINING_DATA)
-        self.registry.grant_register(self.pipeline_role)
-
-        source = pipeline if pipeline is not None else _course_pipeline(config)
-        if callable(source) and not hasattr(source, "render"):
-            source = _call_builder(source, self.pipeline_name, group)
+        # Under "PipelineRole": the construct path of the first release keeps the role's logical id.
+        self.pipeline_role = SageMakerExecutionRole(
+            Construct(self, "PipelineRole"), "Role", images=["sklearn", "xgboost", "modelmonitor"])
         self.pipeline = SageMakerPipeline(
-            self, "Pipeline", pipeline=source, pipeline_name=self.pipeline_name, role=self.pipeline_role,
-            data_bucket=foundation.data, description=f"Trains and registers {config.model_name}",
+            self, "Pipeline", definition=definition or course_pipeline(config), pipeline_name=pipeline_name,
+            role=self.pipeline_role, data_bucket=resources.data_bucket, data_key=resources.data_key,
+            description=f"Trains and registers {config.model_name}",
         )
+        # Registering and the job basics are part of a run: the pipeline waits for them as for its own policy.
+        self.registry.grant_register(self.pipeline_role).apply_before(self.pipeline.resource)
+        self.pipeline.resource.node.add_dependency(self.pipeline_role.base_policy)  # logs, metrics, images
         self.approval = MetricGatedApproval(
-            self, "Approval", registry=self.registry, alert_topic=foundation.alerts,
-            metrics_bucket=foundation.data, metrics_prefix=f"{self.pipeline_name}/",
+            self, "Approval", registry=self.registry, alert_topic=resources.alert_topic,
+            metrics_bucket=resources.data_bucket, metrics_key=resources.data_key, metrics_prefix=artifacts,
             threshold=config.accuracy_threshold,
         )
         self.baselines = BaselinePublisher(
-            self, "Baselines", registry=self.registry, data_bucket=foundation.data,
-            source_prefix=f"{self.pipeline_name}/", alert_topic=foundation.alerts,
+            self, "Baselines", registry=self.registry, data_bucket=resources.data_bucket,
+            data_key=resources.data_key, source_prefix=artifacts, alert_topic=resources.alert_topic,
         )
         apply_standard_tags(self, config)
 
-        CfnOutput(self, "PipelineName", value=self.pipeline_name, description="SageMaker pipeline")
+        CfnOutput(self, "PipelineName", value=self.pipeline.pipeline_name, description="SageMaker pipeline")
         CfnOutput(self, "PipelineArn", value=self.pipeline.pipeline_arn, description="SageMaker pipeline ARN")
         CfnOutput(self, "ModelPackageGroupName", value=group, description="Model registry group")
 
 
-def _course_pipeline(config: PlatformConfig):
-    def build(pipeline_name: str, model_package_group_name: str):
+def course_pipeline(config: PlatformConfig) -> PipelineDefinition:
+    """The course's training pipeline for ``config``, built (and the SDK imported) when first read."""
+
+    def build() -> PipelineDefinition:
         from ..pipeline_defs.training_pipeline import build_training_pipeline
 
-        return build_training_pipeline(
-            pipeline_name=pipeline_name,
-            model_package_group_name=model_package_group_name,
+        return PipelineDefinition.from_training_pipeline(build_training_pipeline(
+            pipeline_name=config.pipeline_name,
+            model_package_group_name=config.model_package_group_name,
             accuracy_threshold=config.accuracy_threshold,
             input_data_uri=f"s3://${{DataBucket}}/{locations.TRAINING_DATA}",
-        )
+        ))
 
-    return build
-
-
-def _call_builder(builder, pipeline_name: str, group: str):
-    import inspect
-
-    try:
-        takes_names = len(inspect.signature(builder).parameters) >= 2
-    except (TypeError, ValueError):
-        takes_names = False
-    return builder(pipeline_name, group) if takes_names else builder()
+    return PipelineDefinition.lazy(build)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from .. import locations
-from .._validation import invalid
-from ._nag import acknowledge_wildcard_resources
-from .alert_topic import AlertTopic
-from .model_registry import ModelRegistry
-from .platform_function import PlatformFunction
-from .secure_bucket import SecureBucket
+from ... import locations
+from ..._nag import acknowledge_wildcard_resources
+from ..._validation import invalid, is_token, require_key_prefix
+from ..common.platform_function import PlatformFunction
+from .model_registry import IModelRegistry, require_registry
 
 _OWNER = "BaselinePublisher"
 
@@ -23,10 +22,21 @@ class BaselinePublisher(Construct):
 
     Model Monitor schedules and the own drift checker read one fixed location
     (``locations.DATA_QUALITY_STATISTICS``, ``DATA_QUALITY_CONSTRAINTS``,
-    ``DRIFT_BASELINE``); this keeps it equal to the baselines registered with the
-    latest *approved* version, and writes ``locations.BASELINE_MANIFEST``
-    naming that version. The function may read only ``source_prefix`` (where
-    the pipeline writes) and write only ``baselines/``.
+    ``DRIFT_BASELINE``); this keeps it equal to the baselines registered with
+    the latest *approved* version (its ``DriftCheckBaselines`` and its
+    ``BaselineHistogram`` customer metadata), and writes
+    ``locations.BASELINE_MANIFEST`` naming that version. Creates a
+    :class:`PlatformFunction` (``Function``), its ``Trigger`` rule on approvals
+    and a ``DeadLetterAlarm`` notifying ``alert_topic``. The function may read
+    the group's versions, read objects only under ``source_prefix`` (where the
+    pipeline writes) and write only under ``baselines/``, with ``data_key``.
+
+    Args:
+        registry: the group whose approvals publish baselines (created or imported).
+        data_bucket: the bucket holding both the pipeline's outputs and ``baselines/``.
+        data_key: the bucket's KMS key. Default: ``data_bucket.encryption_key`` (none for SSE-S3).
+        source_prefix: where the pipeline writes its baselines, ending in '/' (``locations.pipeline_artifacts(name)``).
+        alert_topic: notified when an approval could not be processed.
     """
 
     def __init__(
@@ -34,24 +44,26 @@ class BaselinePublisher(Construct):
         scope: Construct,
         id: str,
         *,
-        registry: ModelRegistry,
-        data_bucket: SecureBucket | s3.IBucket,
+        registry: IModelRegistry,
+        data_bucket: s3.IBucket,
+        data_key: kms.IKey | None = None,
         source_prefix: str,
-        alert_topic: AlertTopic | sns.ITopic,
+        alert_topic: sns.ITopic,
     ) -> None:
-        super().__init__(scope, id)
-        if not isinstance(source_prefix, str) or not source_prefix.endswith("/") or source_prefix.startswith("/"):
+        require_registry(_OWNER, registry)
+        require_key_prefix(_OWNER, "source_prefix", source_prefix)
+        if not is_token(source_prefix) and not source_prefix.endswith("/"):
             raise invalid(_OWNER, "source_prefix", source_prefix, "a key prefix ending in '/', e.g. 'my-pipeline/'")
-        bucket = data_bucket.bucket if isinstance(data_bucket, SecureBucket) else data_bucket
-        topic = alert_topic.topic if isinstance(alert_topic, AlertTopic) else alert_topic
+        super().__init__(scope, id)
+        group = registry.model_package_group_name
         self.function = PlatformFunction(
             self,
             "Function",
             code="baseline_publisher",
-            description=f"Publishes baselines of approved versions of {registry.model_package_group_name}",
+            description=f"Publishes baselines of approved versions of {group}",
             environment={
-                "MODEL_PACKAGE_GROUP": registry.model_package_group_name,
-                "DATA_BUCKET": bucket.bucket_name,
+                "MODEL_PACKAGE_GROUP": group,
+                "DATA_BUCKET": data_bucket.bucket_name,
                 "STATISTICS_KEY": locations.DATA_QUALITY_STATISTICS,
                 "CONSTRAINTS_KEY": locations.DATA_QUALITY_CONSTRAINTS,
                 "HISTOGRAM_KEY": locations.DRIFT_BASELINE,
@@ -59,30 +71,28 @@ class BaselinePublisher(Construct):
             },
         )
         role = self.function.role
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=[registry.model_package_arn_pattern])
-        )
-        registry.acknowledge_package_wildcard(role)
-        sources, targets = bucket.arn_for_objects(f"{source_prefix}*"), bucket.arn_for_objects(f"{locations.BASELINES}*")
+        registry.grant_read(role)
+        sources = data_bucket.arn_for_objects(f"{source_prefix}*")
+        targets = data_bucket.arn_for_objects(f"{locations.BASELINES}*")
         role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[sources]))
         role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[targets]))
         acknowledge_wildcard_resources(role, [
             (sources, f"Baselines are written per pipeline execution under '{source_prefix}'; read-only there."),
             (targets, f"The function writes only the fixed baseline keys under '{locations.BASELINES}'."),
         ])
-        if bucket.encryption_key is not None:  # exactly what copying within an SSE-KMS bucket needs
-            role.add_to_principal_policy(iam.PolicyStatement(
-                actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[bucket.encryption_key.key_arn]))
+        key = data_key if data_key is not None else data_bucket.encryption_key
+        if key is not None:  # exactly what copying within an SSE-KMS bucket needs
+            key.grant(role, "kms:Decrypt", "kms:GenerateDataKey")
         self.rule = self.function.trigger(
             self,
             "Trigger",
-            description=f"Approved versions of {registry.model_package_group_name}",
+            description=f"Approved versions of {group}",
             event_pattern=registry.approval_change_pattern(["Approved"]),
         )
         self.dead_letter_alarm = self.function.alarm_on_dead_letters(
             self,
             "DeadLetterAlarm",
-            topic=topic,
+            topic=alert_topic,
             description="Baselines of an approved model version could not be published: monitors still read "
             "the previous ones; rerun by re-approving or copy them by hand",
         )

@@ -1,30 +1,29 @@
-"""The SageMaker Model Registry of one model: a model package group, its access and its events (course 10.3)."""
+"""The SageMaker Model Registry of one model: a model package group, its access and its events.
+
+``ModelRegistry`` creates the group; ``ModelRegistry.from_model_package_group_name``
+(or ``_arn``) refers to one created elsewhere (SageMaker Projects, another app).
+Both are an :class:`IModelRegistry`, which is what the approval gate, the
+baseline publisher and ``ModelBuildStack`` take.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, runtime_checkable
 
-from aws_cdk import CfnTag, Names, RemovalPolicy, Stack
+import jsii
+from aws_cdk import ArnFormat, Names, RemovalPolicy, Resource, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
-from constructs import Construct, IConstruct
+from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
+from constructs import Construct
 
-from .._validation import invalid, is_token, require_choice, require_pattern
-from ._nag import acknowledge_wildcard_resources
+from ..._nag import acknowledge_grant_wildcards
+from ..._validation import invalid, is_token, require_choice, require_description, require_sagemaker_name
+from ...lambdas._shared import contract
 
 _OWNER = "ModelRegistry"
-# SageMaker's own pattern for ModelPackageGroupName (CreateModelPackageGroup API reference).
-GROUP_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-MAX_DESCRIPTION = 1024
-
-APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
-EVENT_SOURCE = "aws.sagemaker"
-EVENT_DETAIL_TYPE = "SageMaker Model Package State Change"
 
 # What a trusted account may do through the group's resource policy. The
 # shape (one statement on the group, one on its versions) is the one AWS
@@ -36,65 +35,53 @@ CROSS_ACCOUNT_PACKAGE_ACTIONS = (
     "sagemaker:CreateModelPackage",
     "sagemaker:UpdateModelPackage",
 )
+# What a pipeline's RegisterModel step does with the group: look it up, create a version, tag it.
+REGISTER_ACTIONS = ("sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:AddTags")
 
 
-class ModelRegistry(Construct):
-    """An ``AWS::SageMaker::ModelPackageGroup``: the versioned, approvable home of one model.
+@runtime_checkable
+class IModelRegistry(Protocol):
+    """A model package group: what consumers of a registry use (created here or imported)."""
 
-    Creates the group (retained on ``cdk destroy`` by default: the registry is
-    the record of which model version was approved, when and why) and, when
-    ``cross_account_ids`` is given, a resource policy that lets those accounts
-    describe the group and describe, list, register and update its versions,
-    nothing else.
+    @property
+    def model_package_group_name(self) -> str: ...
 
-    ARNs are built from the name with ``Stack.format_arn`` (partition, region
-    and account are pseudo parameters), so the group's own policy can name it
-    without a circular reference. SageMaker keeps the group name's case in
-    model package ARNs: grants are exact.
-    """
+    @property
+    def model_package_group_arn(self) -> str: ...
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        model_package_group_name: str | None = None,
-        description: str | None = None,
-        tags: Mapping[str, str] | None = None,
-        cross_account_ids: Sequence[str] = (),
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
-    ) -> None:
-        super().__init__(scope, id)
-        if model_package_group_name is None:
-            model_package_group_name = Names.unique_resource_name(self, max_length=63)
-        require_pattern(
-            _OWNER, "model_package_group_name", model_package_group_name, GROUP_NAME_RE,
-            "1-63 letters, digits and hyphens, starting and ending with a letter or digit",
-        )
-        _validate_description(description)
-        cfn_tags = _validate_tags(tags)
-        self.cross_account_ids = _validate_accounts(cross_account_ids)
-        if not isinstance(removal_policy, RemovalPolicy):
-            raise invalid(_OWNER, "removal_policy", removal_policy, "a RemovalPolicy")
+    @property
+    def model_package_arn_pattern(self) -> str: ...
 
-        self._name = model_package_group_name
-        stack = Stack.of(self)
-        self._group_arn = stack.format_arn(
-            service="sagemaker", resource="model-package-group", resource_name=model_package_group_name
-        )
-        self._package_arn_pattern = stack.format_arn(
-            service="sagemaker", resource="model-package", resource_name=f"{model_package_group_name}/*"
-        )
+    def approval_change_pattern(self, statuses: Iterable[str] | None = None) -> events.EventPattern: ...
 
-        self.model_package_group = sagemaker.CfnModelPackageGroup(
-            self,
-            "Group",
-            model_package_group_name=model_package_group_name,
-            model_package_group_description=description,
-            model_package_group_policy=self._resource_policy() if self.cross_account_ids else None,
-            tags=cfn_tags,
-        )
-        self.model_package_group.apply_removal_policy(removal_policy)
+    def on_approval_change(self, id: str, *, target: events.IRuleTarget | None = None,
+                           statuses: Iterable[str] | None = None, description: str | None = None) -> events.Rule: ...
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant: ...
+
+    def grant_register(self, grantee: iam.IGrantable) -> iam.Grant: ...
+
+    def grant_approve(self, grantee: iam.IGrantable) -> iam.Grant: ...
+
+
+def require_registry(owner: str, registry: Any) -> IModelRegistry:
+    """A registry object (the old API took a ``ModelRegistry`` only, and some callers passed a name)."""
+    if not isinstance(registry, IModelRegistry):
+        raise invalid(owner, "registry", registry,
+                      "an IModelRegistry: a ModelRegistry or ModelRegistry.from_model_package_group_name(...)")
+    return registry
+
+
+@jsii.implements(sagemaker_refs.IModelPackageGroupRef)
+class _ModelRegistryBase(Resource):
+    """Events and grants of one model package group, known by name and ARN."""
+
+    _name: str
+    _group_arn: str
+    _package_arn_pattern: str
+
+    def _set_arns(self, name: str, group_arn: str, package_arn_pattern: str) -> None:
+        self._name, self._group_arn, self._package_arn_pattern = name, group_arn, package_arn_pattern
 
     # -------------------------------------------------------------- attributes
     @property
@@ -111,18 +98,25 @@ class ModelRegistry(Construct):
         """``arn:<partition>:sagemaker:<region>:<account>:model-package/<name>/*``: every version of the group."""
         return self._package_arn_pattern
 
+    @property
+    def model_package_group_ref(self) -> sagemaker_refs.ModelPackageGroupReference:
+        return sagemaker_refs.ModelPackageGroupReference(model_package_group_arn=self._group_arn)
+
     # ------------------------------------------------------------------ events
     def approval_change_pattern(self, statuses: Iterable[str] | None = None) -> events.EventPattern:
         """The EventBridge pattern of this group's model package state changes, optionally by approval status."""
         detail: dict[str, Any] = {"ModelPackageGroupName": [self._name]}
         if statuses is not None:
+            allowed = "a non-empty list of " + " | ".join(contract.APPROVAL_STATUSES)
             if isinstance(statuses, str) or not isinstance(statuses, Iterable):
-                raise invalid(_OWNER, "statuses", statuses, "a list of " + " | ".join(APPROVAL_STATUSES))
-            chosen = list(dict.fromkeys(require_choice(_OWNER, "statuses", s, APPROVAL_STATUSES) for s in statuses))
+                raise invalid(_OWNER, "statuses", statuses, allowed)
+            chosen = list(dict.fromkeys(
+                require_choice(_OWNER, "statuses", s, contract.APPROVAL_STATUSES) for s in statuses))
             if not chosen:
-                raise invalid(_OWNER, "statuses", statuses, "a non-empty list of " + " | ".join(APPROVAL_STATUSES))
+                raise invalid(_OWNER, "statuses", statuses, allowed)
             detail["ModelApprovalStatus"] = chosen
-        return events.EventPattern(source=[EVENT_SOURCE], detail_type=[EVENT_DETAIL_TYPE], detail=detail)
+        return events.EventPattern(source=[contract.SAGEMAKER_EVENT_SOURCE],
+                                   detail_type=[contract.MODEL_PACKAGE_STATE_CHANGE], detail=detail)
 
     def on_approval_change(
         self,
@@ -136,101 +130,162 @@ class ModelRegistry(Construct):
 
         ``statuses`` narrows it to approval statuses (``Approved``, ``Rejected``,
         ``PendingManualApproval``). A consumer in another stack should rather
-        create its own ``events.Rule`` with :meth:`approval_change_pattern`, so
-        the dependency points from the consumer to the registry.
+        create its own ``events.Rule`` with :meth:`approval_change_pattern`.
         """
-        rule = events.Rule(
-            self,
-            id,
-            event_pattern=self.approval_change_pattern(statuses),
-            description=description or f"Model package state changes of {self.node.path}",
-        )
+        rule = events.Rule(self, id, event_pattern=self.approval_change_pattern(statuses),
+                           description=description or f"Model package state changes of {self.node.path}")
         if target is not None:
             rule.add_target(target)
         return rule
 
     # ------------------------------------------------------------------ grants
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Describe the group; describe and list its model packages."""
+        """Describe the group; describe and list its model versions."""
         group = iam.Grant.add_to_principal(
-            grantee=grantee, actions=["sagemaker:DescribeModelPackageGroup"], resource_arns=[self._group_arn]
-        )
-        packages = self._grant_packages(grantee, ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"])
-        return group.combine(packages)
+            grantee=grantee, actions=["sagemaker:DescribeModelPackageGroup"], resource_arns=[self._group_arn])
+        return group.combine(
+            self._grant_versions(grantee, ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]))
 
     def grant_register(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Register new model versions in the group (``sagemaker:CreateModelPackage``)."""
-        return self._grant_packages(grantee, ["sagemaker:CreateModelPackage"])
-
-    def grant_approve(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Change the approval status of the group's model versions (``sagemaker:UpdateModelPackage``)."""
-        return self._grant_packages(grantee, ["sagemaker:UpdateModelPackage"])
-
-    def _grant_packages(self, grantee: iam.IGrantable, actions: list[str]) -> iam.Grant:
-        grant = iam.Grant.add_to_principal(
-            grantee=grantee, actions=actions, resource_arns=[self._package_arn_pattern]
-        )
-        principal = grantee.grant_principal
-        if isinstance(principal, Construct):  # a role (or imported mutable role) whose policy lives in this app
-            self.acknowledge_package_wildcard(principal)
+        """Everything a pipeline's RegisterModel step does with this group: describe it, create and tag versions."""
+        grant = iam.Grant.add_to_principal(grantee=grantee, actions=list(REGISTER_ACTIONS),
+                                           resource_arns=[self._group_arn, self._package_arn_pattern])
+        self._acknowledge_versions(grantee)
         return grant
 
-    def acknowledge_package_wildcard(self, scope: IConstruct) -> None:
-        """Acknowledge cdk-nag's IAM5 finding for ``model-package/<group>/*`` on ``scope`` (a role or policy)."""
-        acknowledge_wildcard_resources(
-            scope,
-            [(self._package_arn_pattern,
-              f"Model versions of the group '{self._name}' are created at run time as <group>/<version>; "
-              "the wildcard covers that one group's versions only.")],
+    def grant_approve(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Review the group's versions and change their approval status."""
+        return self._grant_versions(grantee, ["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"])
+
+    def _grant_versions(self, grantee: iam.IGrantable, actions: list[str]) -> iam.Grant:
+        grant = iam.Grant.add_to_principal(grantee=grantee, actions=actions,
+                                           resource_arns=[self._package_arn_pattern])
+        self._acknowledge_versions(grantee)
+        return grant
+
+    def _acknowledge_versions(self, grantee: iam.IGrantable) -> None:
+        acknowledge_grant_wildcards(grantee, [(
+            self._package_arn_pattern,
+            f"Model versions of the group '{self._name}' are created at run time as <group>/<version>; "
+            "the wildcard covers that one group's versions only.")])
+
+
+class ModelRegistry(_ModelRegistryBase):
+    """An ``AWS::SageMaker::ModelPackageGroup``: the versioned, approvable home of one model.
+
+    The group (the ``Group`` child, retained on ``cdk destroy`` by default: the
+    registry is the record of which version was approved, when and why) and,
+    with ``cross_account_ids``, a resource policy that lets those accounts
+    describe the group and describe, list, register and update its versions.
+    ARNs are formatted from the name (so the group's own policy can name it
+    without a circular reference); SageMaker keeps the name's case in them.
+    Tag it with ``Tags.of``.
+
+    Args:
+        model_package_group_name: default: a unique name generated from the construct path.
+        description: at most 1024 characters. Default: none.
+        cross_account_ids: 12-digit accounts allowed to use the group. Default: none.
+        removal_policy: default ``RETAIN``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model_package_group_name: str | None = None,
+        description: str | None = None,
+        cross_account_ids: Sequence[str] = (),
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        if model_package_group_name is not None:
+            require_sagemaker_name(_OWNER, "model_package_group_name", model_package_group_name,
+                                   max_length=contract.MAX_MODEL_PACKAGE_GROUP_NAME)
+        require_description(_OWNER, "description", description,
+                            max_length=contract.MAX_MODEL_PACKAGE_GROUP_DESCRIPTION)
+        accounts = _validate_accounts(cross_account_ids)
+        if not isinstance(removal_policy, RemovalPolicy):
+            raise invalid(_OWNER, "removal_policy", removal_policy, "a RemovalPolicy")
+        super().__init__(scope, id)
+        name = model_package_group_name or Names.unique_resource_name(
+            self, max_length=contract.MAX_MODEL_PACKAGE_GROUP_NAME)
+        stack = Stack.of(self)
+        self._set_arns(
+            name,
+            stack.format_arn(service="sagemaker", resource="model-package-group", resource_name=name),
+            stack.format_arn(service="sagemaker", resource="model-package", resource_name=f"{name}/*"),
         )
+        self.cross_account_ids = accounts
+        # "Group", not "Resource": the construct path of the first release (deployed data keeps its logical id).
+        self.model_package_group = sagemaker.CfnModelPackageGroup(
+            self,
+            "Group",
+            model_package_group_name=name,
+            model_package_group_description=description,
+            model_package_group_policy=self._resource_policy() if accounts else None,
+        )
+        self.node.default_child = self.model_package_group
+        self.model_package_group.apply_removal_policy(removal_policy)
+
+    @property
+    def model_package_group_ref(self) -> sagemaker_refs.ModelPackageGroupReference:
+        return self.model_package_group.model_package_group_ref
+
+    # ------------------------------------------------------------- importers
+    @staticmethod
+    def from_model_package_group_name(scope: Construct, id: str, model_package_group_name: str) -> IModelRegistry:
+        """A group of this stack's account and region, by name (it need not exist yet)."""
+        require_sagemaker_name(_OWNER, "model_package_group_name", model_package_group_name,
+                               max_length=contract.MAX_MODEL_PACKAGE_GROUP_NAME)
+        return _ImportedModelRegistry(scope, id, name=model_package_group_name)
+
+    @staticmethod
+    def from_model_package_group_arn(scope: Construct, id: str, model_package_group_arn: str) -> IModelRegistry:
+        """A group by ARN (``arn:<partition>:sagemaker:<region>:<account>:model-package-group/<name>``)."""
+        return _ImportedModelRegistry(scope, id, arn=model_package_group_arn)
 
     # --------------------------------------------------------------- internals
     def _resource_policy(self) -> iam.PolicyDocument:
         principals = [iam.AccountPrincipal(account) for account in self.cross_account_ids]
-        return iam.PolicyDocument(
-            statements=[
-                iam.PolicyStatement(
-                    sid="CrossAccountModelPackageGroup",
-                    principals=principals,
-                    actions=list(CROSS_ACCOUNT_GROUP_ACTIONS),
-                    resources=[self._group_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="CrossAccountModelPackages",
-                    principals=principals,
-                    actions=list(CROSS_ACCOUNT_PACKAGE_ACTIONS),
-                    resources=[self._package_arn_pattern],
-                ),
-            ]
-        )
+        return iam.PolicyDocument(statements=[
+            iam.PolicyStatement(sid="CrossAccountModelPackageGroup", principals=principals,
+                                actions=list(CROSS_ACCOUNT_GROUP_ACTIONS), resources=[self._group_arn]),
+            iam.PolicyStatement(sid="CrossAccountModelPackages", principals=principals,
+                                actions=list(CROSS_ACCOUNT_PACKAGE_ACTIONS), resources=[self._package_arn_pattern]),
+        ])
 
 
-# ------------------------------------------------------------------ helpers
-def _validate_description(description: Any) -> None:
-    if description is None or is_token(description):
-        return
-    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION or _CONTROL_RE.search(description):
-        shown = description if not isinstance(description, str) or len(description) <= 60 else description[:60] + "..."
-        raise invalid(
-            _OWNER, "description", shown, f"a string of at most {MAX_DESCRIPTION} characters without control characters"
-        )
+class _ImportedModelRegistry(_ModelRegistryBase):
+    """A group this app does not create; creates nothing but the rules asked for."""
+
+    def __init__(self, scope: Construct, id: str, *, name: str | None = None, arn: str | None = None) -> None:
+        stack = Stack.of(scope)
+        if arn is None:
+            assert name is not None
+            arn = stack.format_arn(service="sagemaker", resource="model-package-group", resource_name=name)
+            packages = stack.format_arn(service="sagemaker", resource="model-package", resource_name=f"{name}/*")
+            super().__init__(scope, id)
+        else:
+            name, packages = _names_of(stack, arn)
+            super().__init__(scope, id, environment_from_arn=arn)
+        self._set_arns(name, arn, packages)
 
 
-def _validate_tags(tags: Any) -> list[CfnTag] | None:
-    if tags is None:
-        return None
-    if not isinstance(tags, Mapping):
-        raise invalid(_OWNER, "tags", tags, "a mapping of tag keys to values")
-    out = []
-    for key, value in tags.items():
-        key_ok = is_token(key) or (isinstance(key, str) and 1 <= len(key) <= 128 and not key.startswith("aws:"))
-        value_ok = is_token(value) or (isinstance(value, str) and len(value) <= 256)
-        if not key_ok or not value_ok:
-            raise invalid(
-                _OWNER, "tags", {key: value}, "keys of 1-128 characters not starting with 'aws:', values of at most 256"
-            )
-        out.append(CfnTag(key=key, value=value))
-    return out
+def _names_of(stack: Stack, arn: str) -> tuple[str, str]:
+    """(group name, ARN pattern of its versions) of a model package group ARN."""
+    allowed = "arn:<partition>:sagemaker:<region>:<account>:model-package-group/<name>"
+    if not is_token(arn) and (not isinstance(arn, str) or not arn.startswith("arn:")):
+        raise invalid(_OWNER, "model_package_group_arn", arn, allowed)
+    parts = stack.split_arn(arn, ArnFormat.SLASH_RESOURCE_NAME)
+    if not is_token(arn):
+        if parts.service != "sagemaker" or parts.resource != "model-package-group" or not parts.resource_name:
+            raise invalid(_OWNER, "model_package_group_arn", arn, allowed)
+        require_sagemaker_name(_OWNER, "model_package_group_arn", parts.resource_name,
+                               max_length=contract.MAX_MODEL_PACKAGE_GROUP_NAME)
+    packages = stack.format_arn(service="sagemaker", resource="model-package",
+                                resource_name=f"{parts.resource_name}/*", partition=parts.partition,
+                                region=parts.region, account=parts.account)
+    return parts.resource_name, packages
 
 
 def _validate_accounts(accounts: Any) -> tuple[str, ...]:
@@ -238,7 +293,7 @@ def _validate_accounts(accounts: Any) -> tuple[str, ...]:
         raise invalid(_OWNER, "cross_account_ids", accounts, "a list of 12-digit AWS account ids")
     out: list[str] = []
     for account in accounts:
-        if not is_token(account) and not (isinstance(account, str) and _ACCOUNT_RE.match(account)):
+        if not is_token(account) and not (isinstance(account, str) and contract.ACCOUNT_ID_RE.match(account)):
             raise invalid(_OWNER, "cross_account_ids", account, "12-digit AWS account ids as strings")
         if account not in out:
             out.append(account)

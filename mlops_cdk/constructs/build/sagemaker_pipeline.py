@@ -1,56 +1,126 @@
-"""Deploys a SageMaker Pipeline built offline with the sagemaker SDK as ``AWS::SageMaker::Pipeline``."""
+"""Deploys a SageMaker Pipeline definition (built offline with the sagemaker SDK) as ``AWS::SageMaker::Pipeline``."""
 
 from __future__ import annotations
 
-import json
 import pathlib
 from collections.abc import Callable, Mapping
-from typing import Any, Union
+from typing import Any
 
-from aws_cdk import Aws, Fn
-from aws_cdk import aws_events as events
+import jsii
+from aws_cdk import ArnFormat, Fn, Resource, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk import aws_sqs as sqs
+from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
-from .._validation import invalid, require_choice
-from ..pipeline_defs.definition_checks import validate_definition
-from ..pipeline_defs.placeholders import IMAGE_PLACEHOLDERS, PSEUDO_PARAMETERS, prepare_for_sub
-from ._assets import generated_file_asset
-from .execution_role import SageMakerExecutionRole
-from .images import image_uri
-from .pipeline_target import SageMakerPipelineTarget, pipeline_arn_of
-from .secure_bucket import SecureBucket
+from ... import locations
+from ..._nag import acknowledge_grant_wildcards
+from ..._validation import (
+    invalid,
+    is_token,
+    require_choice,
+    require_description,
+    require_key_prefix,
+    require_sagemaker_name,
+)
+from ...lambdas._shared import contract
+from ...pipeline_defs.placeholders import IMAGE_PLACEHOLDERS, PSEUDO_PARAMETERS
+from ..common._assets import generated_file_asset
+from ..common.images import image_uri
+from ._pipeline_policy import PipelineRunPolicy
+from .pipeline_definition import PipelineDefinition
 
 _OWNER = "SageMakerPipeline"
 # Inline definitions keep Fn::Sub (region, bucket, role resolved at deploy
 # time); beyond this they would crowd CloudFormation's 1 MB template limit.
 INLINE_LIMIT_BYTES = 200_000
 DEFINITION_LOCATIONS = ("auto", "inline", "s3")
+_SCRIPTS = frozenset({"ScriptsBucket", "ScriptsArchiveKey"})
+# Deploy-time value of each placeholder a definition may use.
+_Resolver = Callable[["SageMakerPipeline"], str]
+_RESOLVERS: dict[str, _Resolver] = {
+    "ExecutionRoleArn": lambda self: self.role.role_arn,
+    "DataBucket": lambda self: self.data_bucket.bucket_name,
+    "ScriptsBucket": lambda self: self.scripts_asset.s3_bucket_name,  # type: ignore[union-attr]
+    "ScriptsArchiveKey": lambda self: self.scripts_asset.s3_object_key,  # type: ignore[union-attr]
+    **{name: (lambda self, key=key: image_uri(self, key)) for name, key in IMAGE_PLACEHOLDERS.items()},
+}
 
-# A TrainingPipeline (mlops_cdk.pipeline_defs), a rendered (definition JSON,
-# placeholders) pair, a definition JSON string, or a callable returning one of them.
-PipelineSource = Union[Any, tuple[str, frozenset], str, Callable[[], Any]]
+
+def pipeline_arn(scope: Construct, pipeline_name: str) -> str:
+    """The ARN of ``pipeline_name`` in the stack's partition, region and account (SageMaker lower-cases the name)."""
+    name = pipeline_name if is_token(pipeline_name) else pipeline_name.lower()
+    return Stack.of(scope).format_arn(service="sagemaker", resource="pipeline", resource_name=name)
 
 
-class SageMakerPipeline(Construct):
-    """An ``AWS::SageMaker::Pipeline`` whose definition was built with the sagemaker SDK at synth time.
+@jsii.implements(sagemaker.IPipeline)
+class _PipelineBase(Resource):
+    """``sagemaker.IPipeline``: name, ARN and grants of one pipeline."""
 
-    ``pipeline`` is what ``mlops_cdk.pipeline_defs`` builds: a
-    ``TrainingPipeline`` (e.g. ``build_training_pipeline(...)``), or a
-    ``(definition_json, placeholders)`` pair from ``render_definition`` for
-    your own SDK pipeline, or definition JSON from elsewhere, or a
-    zero-argument callable returning one of them (so an app that never
-    synthesizes this construct never imports the SDK).
+    _name: str
+    _arn: str
 
-    The definition's ``${...}`` placeholders are resolved at deploy time with
-    ``Fn::Sub``: the execution role, the data bucket, the region's first-party
-    images and the step scripts, which are shipped as one zip asset that the
-    role may read. The definition is checked before anything is created
-    (duplicate step names, dangling ``Get`` references, the 1 MiB API limit).
+    @property
+    def pipeline_name(self) -> str:
+        return self._name
+
+    @property
+    def pipeline_arn(self) -> str:
+        return self._arn
+
+    @property
+    def pipeline_ref(self) -> sagemaker_refs.PipelineReference:
+        return sagemaker_refs.PipelineReference(pipeline_name=self._name)
+
+    def grant_start_pipeline_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Start executions of this pipeline only."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["sagemaker:StartPipelineExecution"], resource_arns=[self._arn])
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Describe this pipeline and list and describe its executions and their steps."""
+        executions = f"{self._arn}/execution/*"
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["sagemaker:DescribePipeline", "sagemaker:ListPipelineExecutions",
+                     "sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"],
+            resource_arns=[self._arn, executions],
+        )
+        acknowledge_grant_wildcards(grantee, [(executions, "Executions of this one pipeline are named at run "
+                                                           "time; the grant only reads them.")])
+        return grant
+
+
+class SageMakerPipeline(_PipelineBase):
+    """An ``AWS::SageMaker::Pipeline`` (a ``sagemaker.IPipeline``) running ``definition`` as ``role``.
+
+    The definition's ``${...}`` placeholders resolve at deploy time with
+    ``Fn::Sub``: ``role``, ``data_bucket``, the region's first-party images and
+    the step scripts (``definition.scripts_dir``, shipped as one zip asset,
+    ``Scripts``). The role gets, through the ``RunPolicy`` this construct owns
+    (the pipeline waits for it), exactly what running the pipeline needs:
+    read ``input_prefix``, read and write ``locations.pipeline_artifacts(pipeline_name)``
+    (with ``data_key``), read its scripts and definition assets, run
+    ``pipelines-*`` processing, training and transform jobs and their
+    experiments, and pass itself to SageMaker. What every SageMaker job needs
+    (logs, metrics, pulling first-party images) is the role's own: a
+    ``SageMakerExecutionRole`` has it. An immutable imported role gets nothing
+    and must allow all of it already.
+
+    Start it on a schedule with ``aws_scheduler_targets.SageMakerStartPipelineExecution(pipeline)``.
+
+    Args:
+        definition: what to run (``PipelineDefinition.from_sdk`` / ``from_json`` / ``lazy`` ...).
+        pipeline_name: 1-256 letters, digits and inner hyphens.
+        role: the role every step runs as.
+        data_bucket: resolves ``${DataBucket}``; inputs and artifacts live there.
+        data_key: the bucket's KMS key. Default: ``data_bucket.encryption_key`` (none for SSE-S3).
+        input_prefix: what the steps may read. Default ``locations.TRAINING_DATA``.
+        description: at most 3072 characters. Default: none.
+        definition_location: ``inline`` (``Fn::Sub``), ``s3`` (an asset; no placeholders) or ``auto`` (default).
     """
 
     def __init__(
@@ -58,152 +128,121 @@ class SageMakerPipeline(Construct):
         scope: Construct,
         id: str,
         *,
-        pipeline: PipelineSource,
+        definition: PipelineDefinition,
         pipeline_name: str,
-        role: SageMakerExecutionRole,
-        data_bucket: SecureBucket | s3.IBucket,
-        scripts_dir: pathlib.Path | str | None = None,
+        role: iam.IRole,
+        data_bucket: s3.IBucket,
+        data_key: kms.IKey | None = None,
+        input_prefix: str = locations.TRAINING_DATA,
         description: str | None = None,
         definition_location: str = "auto",
     ) -> None:
-        super().__init__(scope, id)
+        if not isinstance(definition, PipelineDefinition):
+            raise invalid(_OWNER, "definition", type(definition).__name__,
+                          "a PipelineDefinition (PipelineDefinition.from_sdk / from_json / from_training_pipeline)")
+        require_sagemaker_name(_OWNER, "pipeline_name", pipeline_name, max_length=contract.MAX_PIPELINE_NAME)
+        if role is None or isinstance(role, str):
+            raise invalid(_OWNER, "role", role, "an iam.IRole (iam.Role.from_role_arn(...) for an existing one)")
+        require_key_prefix(_OWNER, "input_prefix", input_prefix)
+        if not is_token(input_prefix) and not input_prefix.endswith("/"):
+            raise invalid(_OWNER, "input_prefix", input_prefix, "a key prefix ending in '/', e.g. 'training-data/'")
+        require_description(_OWNER, "description", description, max_length=contract.MAX_PIPELINE_DESCRIPTION)
         require_choice(_OWNER, "definition_location", definition_location, DEFINITION_LOCATIONS)
-        if not isinstance(role, SageMakerExecutionRole):
-            raise invalid(_OWNER, "role", role, "a SageMakerExecutionRole")
-        if description is not None and len(description) > 3072:
-            raise invalid(_OWNER, "description", f"{description[:40]}...", "at most 3072 characters")
-        definition, used, scripts_dir, artifact_prefix = _render(pipeline, scripts_dir)
-        validate_definition(definition)
-        # What a trigger may pass when starting an execution.
-        self.parameter_names: tuple[str, ...] = tuple(p["Name"] for p in json.loads(definition).get("Parameters", []))
-        unknown = used - set(self._resolvers()) - PSEUDO_PARAMETERS
-        if unknown:
-            raise invalid(_OWNER, "pipeline", sorted(unknown), f"placeholders among {sorted(self._resolvers())}")
+        artifacts = locations.pipeline_artifacts(pipeline_name)
+        if definition.artifact_prefix not in (None, artifacts):
+            raise invalid(_OWNER, "definition", f"a definition writing under '{definition.artifact_prefix}'",
+                          f"one writing under '{artifacts}' (built with pipeline_name={pipeline_name!r})")
+        if _SCRIPTS & definition.placeholders and definition.scripts_dir is None:
+            raise invalid(_OWNER, "definition", f"a definition using {sorted(_SCRIPTS)} without scripts_dir",
+                          "a definition with the folder of the step scripts it runs")
+        super().__init__(scope, id, physical_name=pipeline_name)
 
-        bucket = data_bucket.bucket if isinstance(data_bucket, SecureBucket) else data_bucket
-        self.pipeline_name = pipeline_name
+        self.definition = definition
         self.role = role
-        self.scripts_asset: s3_assets.Asset | None = None
-        if {"ScriptsBucket", "ScriptsArchiveKey"} & used:
-            if scripts_dir is None or not pathlib.Path(scripts_dir).is_dir():
-                raise invalid(_OWNER, "scripts_dir", scripts_dir, "the folder of the step scripts the definition runs")
-            self.scripts_asset = s3_assets.Asset(
-                self, "Scripts", path=str(scripts_dir), exclude=["__pycache__", "*.pyc"]
-            )
-            self._grant_asset_read(self.scripts_asset)
-        if artifact_prefix is not None:
-            role.grant_bucket_read_write(bucket, prefix=artifact_prefix)
+        self.data_bucket = data_bucket
+        self.parameter_names: tuple[str, ...] = definition.parameter_names
+        self.definition_bytes = definition.size_bytes
+        self.policy = PipelineRunPolicy(self, "RunPolicy", role=role)
+        self.policy.allow_data(data_bucket, data_key if data_key is not None else data_bucket.encryption_key,
+                               read=input_prefix, read_write=artifacts)
+        self.policy.allow_jobs(role)
 
-        variables = {name: resolve(self, bucket) for name, resolve in self._resolvers().items() if name in used}
-        self.definition_bytes = len(definition.encode())
+        self.scripts_asset: s3_assets.Asset | None = None
+        if _SCRIPTS & definition.placeholders:
+            self.scripts_asset = s3_assets.Asset(
+                self, "Scripts", path=str(pathlib.Path(definition.scripts_dir)),  # type: ignore[arg-type]
+                exclude=["__pycache__", "*.pyc"])
+            self.policy.allow_asset(self.scripts_asset, listed=True)
+
         location = definition_location
         if location == "auto":
             location = "inline" if self.definition_bytes <= INLINE_LIMIT_BYTES else "s3"
+        variables = {name: _RESOLVERS[name](self) for name in sorted(definition.placeholders - PSEUDO_PARAMETERS)}
         self.resource = sagemaker.CfnPipeline(
             self,
             "Resource",
             pipeline_name=pipeline_name,
             pipeline_description=description,
             role_arn=role.role_arn,
-            pipeline_definition=self._definition_property(location, definition, variables),
+            pipeline_definition=self._definition_property(location, variables),
         )
-        for policy in role.policies:  # executions need the role's permissions from the start
-            self.resource.node.add_dependency(policy)
+        # An execution may start as soon as the pipeline exists: its permissions must be there first.
+        self.resource.node.add_dependency(self.policy)
 
-    # ---------------------------------------------------------------- wiring
-    def _grant_asset_read(self, asset: s3_assets.Asset) -> None:
-        """Read this one asset object (not the whole bootstrap bucket, as ``Asset.grant_read`` would)."""
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"],
-                resources=[f"arn:{Aws.PARTITION}:s3:::{asset.s3_bucket_name}/{asset.s3_object_key}"],
-            )
-        )
+        # References: a consumer in another stack (a schedule, a trigger) depends on this stack.
+        self._name = self._get_resource_name_attribute(self.resource.ref)
+        lower_case = is_token(pipeline_name) or pipeline_name == pipeline_name.lower()
+        # SageMaker lower-cases the name in ARNs, which CloudFormation cannot do to a reference.
+        arn = pipeline_arn(self, self._name if lower_case else pipeline_name)
+        self._arn = self._get_resource_arn_attribute(
+            arn, service="sagemaker", resource="pipeline",
+            resource_name=pipeline_name if is_token(pipeline_name) else pipeline_name.lower())
+
+    # ------------------------------------------------------------- importers
+    @staticmethod
+    def from_pipeline_name(scope: Construct, id: str, pipeline_name: str) -> sagemaker.IPipeline:
+        """A pipeline of this stack's account and region, by name (it need not exist yet)."""
+        require_sagemaker_name(_OWNER, "pipeline_name", pipeline_name, max_length=contract.MAX_PIPELINE_NAME)
+        return _ImportedPipeline(scope, id, name=pipeline_name, arn=pipeline_arn(scope, pipeline_name))
 
     @staticmethod
-    def _resolvers() -> dict[str, Callable[["SageMakerPipeline", s3.IBucket], str]]:
-        """Deploy-time value of each placeholder a definition may use."""
-        resolvers: dict[str, Callable[[SageMakerPipeline, s3.IBucket], str]] = {
-            "ExecutionRoleArn": lambda self, bucket: self.role.role_arn,
-            "DataBucket": lambda self, bucket: bucket.bucket_name,
-            "ScriptsBucket": lambda self, bucket: self.scripts_asset.s3_bucket_name,  # type: ignore[union-attr]
-            "ScriptsArchiveKey": lambda self, bucket: self.scripts_asset.s3_object_key,  # type: ignore[union-attr]
-        }
-        for name, key in IMAGE_PLACEHOLDERS.items():
-            resolvers[name] = lambda self, bucket, key=key: image_uri(self, key)
-        return resolvers
+    def from_pipeline_arn(scope: Construct, id: str, pipeline_arn: str) -> sagemaker.IPipeline:
+        """A pipeline by ARN; its name is the (lower-case) one in the ARN."""
+        allowed = "arn:<partition>:sagemaker:<region>:<account>:pipeline/<name>"
+        if not is_token(pipeline_arn) and (not isinstance(pipeline_arn, str) or not pipeline_arn.startswith("arn:")):
+            raise invalid(_OWNER, "pipeline_arn", pipeline_arn, allowed)
+        parts = Stack.of(scope).split_arn(pipeline_arn, ArnFormat.SLASH_RESOURCE_NAME)
+        if not is_token(pipeline_arn) and (
+                parts.service != "sagemaker" or parts.resource != "pipeline" or not parts.resource_name):
+            raise invalid(_OWNER, "pipeline_arn", pipeline_arn, allowed)
+        return _ImportedPipeline(scope, id, name=parts.resource_name, arn=pipeline_arn, from_arn=True)
 
-    def _definition_property(self, location: str, definition: str, variables: Mapping[str, str]) -> dict[str, Any]:
+    # --------------------------------------------------------------- internals
+    def _definition_property(self, location: str, variables: Mapping[str, str]) -> dict[str, Any]:
+        body = self.definition.body
         if location == "inline":
             if self.definition_bytes > INLINE_LIMIT_BYTES:
                 raise invalid(
                     _OWNER, "definition_location", "inline",
                     f"'s3' or 'auto' for a definition of {self.definition_bytes} bytes (inline limit {INLINE_LIMIT_BYTES})",
                 )
-            body = Fn.sub(definition, dict(variables)) if variables else definition
-            return {"PipelineDefinitionBody": body}
+            return {"PipelineDefinitionBody": Fn.sub(body, dict(variables)) if variables else body}
         if variables:
             # An object in S3 is read as is: nothing would resolve its placeholders.
             raise invalid(
-                _OWNER, "pipeline",
+                _OWNER, "definition",
                 f"a {self.definition_bytes}-byte definition with placeholders {sorted(variables)}",
                 f"at most {INLINE_LIMIT_BYTES} bytes (inline, resolved per region) or no placeholders (stored in S3)",
             )
-        asset = generated_file_asset(self, "Definition", filename="pipeline-definition.json", text=definition)
-        self._grant_asset_read(asset)
+        asset = generated_file_asset(self, "Definition", filename="pipeline-definition.json", text=body)
+        self.policy.allow_asset(asset, listed=False)
         return {"PipelineDefinitionS3Location": {"Bucket": asset.s3_bucket_name, "Key": asset.s3_object_key}}
 
-    # ------------------------------------------------------------- public API
-    @property
-    def pipeline_arn(self) -> str:
-        return pipeline_arn_of(self, self.pipeline_name)
 
-    def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Start executions of this pipeline only."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee, actions=["sagemaker:StartPipelineExecution"], resource_arns=[self.pipeline_arn]
-        )
+class _ImportedPipeline(_PipelineBase):
+    """A pipeline this app does not create: name, ARN and grants; creates nothing."""
 
-    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Describe this pipeline and list/describe its executions."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=[
-                "sagemaker:DescribePipeline",
-                "sagemaker:ListPipelineExecutions",
-                "sagemaker:DescribePipelineExecution",
-                "sagemaker:ListPipelineExecutionSteps",
-            ],
-            resource_arns=[self.pipeline_arn, f"{self.pipeline_arn}/execution/*"],
-        )
-
-    def target(
-        self,
-        *,
-        parameters: Mapping[str, str] | None = None,
-        dead_letter_queue: sqs.IQueue | None = None,
-        retry_attempts: int = 3,
-    ) -> events.IRuleTarget:
-        """An EventBridge target starting this pipeline with ``parameters``."""
-        return SageMakerPipelineTarget(
-            self.pipeline_arn, parameters=parameters, dead_letter_queue=dead_letter_queue, retry_attempts=retry_attempts
-        )
-
-
-def _render(source: PipelineSource, scripts_dir: Any) -> tuple[str, frozenset[str], Any, str | None]:
-    """(definition JSON ready for Fn::Sub, placeholders used, scripts folder, artifact prefix)."""
-    if callable(source) and not hasattr(source, "render"):
-        source = source()
-    if hasattr(source, "render"):  # TrainingPipeline
-        definition, used = source.render()
-        return definition, used, scripts_dir or source.scripts_dir, source.artifact_prefix
-    if isinstance(source, tuple) and len(source) == 2 and isinstance(source[0], str):
-        definition, used = source  # render_definition output: already escaped for Fn::Sub
-        return definition, frozenset(used), scripts_dir, None
-    if isinstance(source, str):  # definition JSON from elsewhere
-        definition, used = prepare_for_sub(source)
-        return definition, used, scripts_dir, None
-    raise invalid(
-        _OWNER, "pipeline", type(source).__name__,
-        "a TrainingPipeline, a (definition_json, placeholders) pair from render_definition, or a callable returning one",
-    )
+    def __init__(self, scope: Construct, id: str, *, name: str, arn: str, from_arn: bool = False) -> None:
+        super().__init__(scope, id, environment_from_arn=arn if from_arn else None)
+        self._name = name
+        self._arn = arn
