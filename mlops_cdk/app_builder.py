@@ -1,15 +1,23 @@
-"""Builds the reference platform from configuration; `app.py` is a thin wrapper around it."""
+"""Builds the reference platform from configuration: the one reader of ``PlatformConfig`` for a whole app.
+
+``app.py`` is a thin wrapper around :func:`build_app`; an own app (or a
+``cdk.Stage`` of a delivery pipeline) calls :func:`build_platform` per model
+and stage, or composes the stacks itself (see README, "Use it in your own app").
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Annotations, App, Validations
+from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
 
 from ._validation import invalid
-from .config import STAGES, PlatformConfig
+from .config import PlatformConfig
+from .settings import STAGES
 from .stacks.feature_store import FeatureStoreStack
 from .stacks.foundation import FoundationStack
 from .stacks.model_build import ModelBuildStack
@@ -18,68 +26,46 @@ from .stacks.retraining import RetrainingStack
 from .stacks.serving import ServingStack
 
 
+@dataclasses.dataclass(frozen=True)
+class Platform:
+    """The stacks of one model at one stage, as :func:`build_platform` wires them."""
+
+    config: PlatformConfig
+    foundation: FoundationStack
+    feature_store: FeatureStoreStack
+    model_build: ModelBuildStack
+    serving: ServingStack
+    monitoring: MonitoringStack
+    retraining: RetrainingStack
+
+
 def stack_name(config: PlatformConfig, part: str) -> str:
-    return f"{config.project_name}-{config.model_name}-{config.stage}-{part}"
+    return f"{config.prefix}-{part}"
 
 
-def build_platform(app: App, config: PlatformConfig) -> dict[str, object]:
-    """Add every stack of one model and stage to ``app``; returns them by role.
+def build_platform(scope: Construct, config: PlatformConfig) -> Platform:
+    """Add every stack of one model and stage to ``scope`` (an ``App`` or a ``Stage``).
 
-    Stacks of the ``prod`` stage have termination protection: deleting one
-    needs an explicit ``aws cloudformation update-termination-protection`` first.
+    Stacks hand each other objects (resources, the pipeline, alarms, the
+    endpoint), so CloudFormation deploys them in dependency order. Stacks of
+    the ``prod`` stage have termination protection.
     """
-    protect = config.stage == "prod"
-    foundation = FoundationStack(app, stack_name(config, "foundation"), config=config,
-                                 termination_protection=protect)
-    feature_store = FeatureStoreStack(app, stack_name(config, "feature-store"), config=config, foundation=foundation,
-                                      termination_protection=protect)
-    model_build = ModelBuildStack(app, stack_name(config, "model-build"), config=config, foundation=foundation,
-                                  termination_protection=protect)
-    serving = ServingStack(app, stack_name(config, "serving"), config=config, foundation=foundation,
-                           termination_protection=protect)
-    monitoring = _monitoring(app, config, foundation, serving, protect)
-    alarms = monitoring.alarms
+    foundation = FoundationStack(scope, stack_name(config, "foundation"), config=config)
+    resources = foundation.resources
+    feature_store = FeatureStoreStack(scope, stack_name(config, "feature-store"), config=config, resources=resources)
+    model_build = ModelBuildStack(scope, stack_name(config, "model-build"), config=config, resources=resources)
+    serving = ServingStack(scope, stack_name(config, "serving"), config=config, resources=resources)
+    monitoring = MonitoringStack(scope, stack_name(config, "monitoring"), config=config, resources=resources,
+                                 endpoint=serving.monitored_endpoint)
     retraining = RetrainingStack(
-        app, stack_name(config, "retraining"), config=config, foundation=foundation,
-        pipeline_name=model_build.pipeline_name, pipeline_arn=model_build.pipeline.pipeline_arn,
-        pipeline_parameters=model_build.pipeline.parameter_names, drift_endpoints=[serving.endpoint_name],
-        drift_alarm_arns=[*(a.alarm_arn for a in alarms.feature_drift_alarms.values()), alarms.accuracy_alarm.alarm_arn],
-        alarm_reasons={alarms.accuracy_alarm.alarm_arn: "ModelQualityDrop"},
-        schedule=config.retraining_schedule, scheduled=config.retraining_scheduled,
-        drift=config.retraining_on_drift, new_data=config.retraining_on_new_data,
-        notifications=config.retraining_notifications, cooldown_minutes=config.retraining_cooldown_minutes,
-        termination_protection=protect,
+        scope, stack_name(config, "retraining"), config=config, resources=resources,
+        pipeline=model_build.pipeline,
+        pipeline_parameters=model_build.pipeline.parameter_names,
+        drift_alarms=list(monitoring.alarms.feature_drift_alarms.values()),
+        quality_alarms=[monitoring.alarms.accuracy_alarm],
+        drift_endpoints=[serving.monitored_endpoint.endpoint],
     )
-    retraining.add_stack_dependency(model_build, "starts the model's pipeline")
-    return {
-        "foundation": foundation, "feature_store": feature_store, "model_build": model_build, "serving": serving,
-        "monitoring": monitoring, "retraining": retraining,
-    }
-
-
-def _monitoring(app: App, config: PlatformConfig, foundation, serving, protect: bool) -> MonitoringStack:
-    """Monitoring of the stage's endpoint; only the own drift checker until an endpoint is deployed.
-
-    Model Monitor schedules fail to create for an endpoint that does not exist,
-    so without a configured model package the mode falls back to ``own``
-    (whose DriftCheckerSilent alarm then says, truthfully, that nothing is monitored).
-    """
-    mode = config.monitoring_mode
-    if serving.endpoint is None and mode != "own":
-        mode = "own"
-    monitoring = MonitoringStack(
-        app, stack_name(config, "monitoring"), config=config, foundation=foundation,
-        endpoint_name=serving.endpoint_name, variant_name=serving.variant_name,
-        capture_s3_uri=serving.capture_s3_uri, feature_names=config.monitoring_features, mode=mode,
-        termination_protection=protect,
-    )
-    if mode != config.monitoring_mode:
-        Annotations.of(monitoring).add_info(
-            f"monitoring_mode '{config.monitoring_mode}' runs as 'own' until serving.{config.stage}.model_package_arn "
-            "deploys an endpoint: Model Monitor schedules need a live endpoint"
-        )
-    monitoring.add_stack_dependency(serving, "monitors its endpoint")
-    return monitoring
+    return Platform(config, foundation, feature_store, model_build, serving, monitoring, retraining)
 
 
 def selected_stages(context: Mapping[str, Any]) -> tuple[str, ...] | None:
@@ -102,8 +88,8 @@ def selected_stages(context: Mapping[str, Any]) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(parts))
 
 
-def build_app(app: App, context: Mapping[str, Any] | None = None) -> dict[str, dict[str, object]]:
-    """Build the platform of every selected stage into ``app``; returns stage -> stacks by role.
+def build_app(app: App, context: Mapping[str, Any] | None = None) -> dict[str, Platform]:
+    """Build the platform of every selected stage into ``app``; returns stage -> :class:`Platform`.
 
     ``context`` defaults to the app's (cdk.json + ``-c``). Without ``stages``
     one platform is built, for ``stage``; ``-c stages=all`` (or
@@ -126,6 +112,11 @@ def build_app(app: App, context: Mapping[str, Any] | None = None) -> dict[str, d
     return {config.stage: build_platform(app, config) for config in configs}
 
 
-def enable_nag(app: App) -> None:
-    """Run cdk-nag's AwsSolutions pack on every template: unacknowledged findings fail synth."""
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+def enable_nag(scope: Construct) -> None:
+    """Check every template under ``scope`` with cdk-nag's AwsSolutions pack during synthesis.
+
+    Any finding the library has not acknowledged (with a reason) fails
+    ``cdk synth``; the report is ``cdk.out/validation-report.json``. Call it
+    once on the ``App`` (or a ``Stage``) of an own app, as ``app.py`` does.
+    """
+    Validations.of(scope).add_plugins(AwsSolutionsChecks(scope))

@@ -1,13 +1,22 @@
 """The reference platform as `make synth` builds it: every stack cdk-nag and cfn-lint clean; one stage or all three."""
 
 import json
+import os
 import re
+import subprocess
+import sys
+import tempfile
 
 import pytest
 
-from mlops_cdk import PlatformConfig
+from aws_cdk import App
+
+from mlops_cdk import Platform, PlatformConfig
 from mlops_cdk.app_builder import build_app, build_platform, selected_stages
-from tests.harness import reference_context, synth
+from mlops_cdk.stacks.foundation import FoundationStack
+from tests.harness import ROOT, logical_ids, reference_context, synth
+
+RELEASED = json.loads((ROOT / "tests" / "data" / "released_stateful_ids.json").read_text())["variants"]
 
 PARTS = ("foundation", "feature-store", "model-build", "serving", "monitoring", "retraining")
 PACKAGE = "arn:aws:sagemaker:us-east-1:111122223333:model-package/mlops-fraud-detection/3"
@@ -16,7 +25,10 @@ PACKAGE = "arn:aws:sagemaker:us-east-1:111122223333:model-package/mlops-fraud-de
 @pytest.fixture(scope="module")
 def platform():
     config = PlatformConfig.from_context(reference_context())
-    return synth(lambda app: build_platform(app, config))
+    built = {}
+    result = synth(lambda app: built.update(platform=build_platform(app, config)))
+    result.platform = built["platform"]
+    return result
 
 
 def test_default_platform_has_every_stack(platform):
@@ -60,17 +72,61 @@ def test_stages_all_synthesizes_three_platforms(all_stages):
     assert set(platforms) == {"dev", "staging", "prod"}
     assert set(result.stacks) == {f"mlops-fraud-detection-{stage}-{part}"
                                   for stage in ("dev", "staging", "prod") for part in PARTS}
-    for stage, stacks in platforms.items():
-        assert set(stacks) == {"foundation", "feature_store", "model_build", "serving", "monitoring", "retraining"}
-        assert stacks["serving"].endpoint is not None
-        assert stacks["serving"].endpoint_name == f"mlops-fraud-detection-{stage}"
+    for stage, built in platforms.items():
+        assert isinstance(built, Platform) and built.config.stage == stage
+        assert built.serving.endpoint is not None and built.serving.monitored_endpoint.deployed
 
 
-def test_only_prod_stacks_have_termination_protection(all_stages):
+def _stacks(built):
+    return [built.foundation, built.feature_store, built.model_build, built.serving, built.monitoring,
+            built.retraining]
+
+
+def test_only_prod_stacks_have_termination_protection_the_foundation_included(all_stages):
     _, platforms = all_stages
-    for stage, stacks in platforms.items():
-        for stack in stacks.values():
+    for stage, built in platforms.items():
+        for stack in _stacks(built):
             assert stack.termination_protection is (stage == "prod"), stack.stack_name
+
+
+def test_stack_dependencies_follow_from_the_objects_they_exchange(all_stages):
+    _, platforms = all_stages
+    built = platforms["prod"]
+
+    def depends_on(stack):
+        return {s.stack_name for s in stack.dependencies}
+
+    prefix = "mlops-fraud-detection-prod"
+    assert depends_on(built.monitoring) >= {f"{prefix}-serving", f"{prefix}-foundation"}
+    assert depends_on(built.retraining) >= {f"{prefix}-model-build", f"{prefix}-monitoring"}
+    assert depends_on(built.foundation) == set()
+
+
+# ------------------------------------------------- no replacement of deployed data
+def _released_ids_missing(result, variant):
+    missing = {}
+    for stack, ids in RELEASED[variant].items():
+        now = logical_ids(result.json(stack)) if stack in result.stacks else {}
+        lost = {k: v for k, v in ids.items() if now.get(k) != v}
+        if lost:
+            missing[stack] = lost
+    return missing
+
+
+def test_the_reference_app_keeps_every_released_stateful_logical_id(platform):
+    assert _released_ids_missing(platform, "default") == {}
+
+
+def test_all_stages_with_endpoints_keep_every_released_stateful_logical_id(all_stages):
+    result, _ = all_stages
+    assert _released_ids_missing(result, "all-stages-with-endpoints") == {}
+
+
+def test_alert_subscriptions_keep_their_released_logical_ids():
+    config = PlatformConfig.from_context({**reference_context(), "alert_emails": ["ops@example.com"]})
+    result = synth(lambda app: FoundationStack(app, "mlops-fraud-detection-dev-foundation", config=config), nag=False)
+    ids = RELEASED["emails"]["mlops-fraud-detection-dev-foundation"]
+    assert {k: v for k, v in ids.items() if logical_ids(result.json()).get(k) != v} == {}
 
 
 def test_all_stages_nag_clean_and_serving_lint_clean(all_stages):
@@ -155,19 +211,15 @@ def test_unknown_stage_is_an_error(value):
 
 
 def test_one_model_package_arn_for_several_stages_is_refused():
-    from aws_cdk import App
-
     with pytest.raises(ValueError, match="config 'model_package_arn'.*serving.<stage>.model_package_arn"):
         build_app(App(), {**reference_context(), "stages": "all", "model_package_arn": PACKAGE})
 
 
 def test_single_stage_from_context():
-    from aws_cdk import App
-
     app = App(context=reference_context())
     platforms = build_app(app, {**reference_context(), "stage": "staging", "model_package_arn": PACKAGE})
     assert set(platforms) == {"staging"}
-    assert platforms["staging"]["serving"].settings.model_package_arn == PACKAGE
+    assert platforms["staging"].serving.settings.model_package_arn == PACKAGE
 
 
 def test_retraining_switches_remove_their_triggers():
@@ -196,7 +248,7 @@ def test_with_an_endpoint_model_monitor_joins_and_alarms_feed_retraining(all_sta
     retraining = result.json("mlops-fraud-detection-prod-retraining")
     (alarm_rule,) = [r["Properties"] for r in retraining["Resources"].values() if r["Type"] == "AWS::Events::Rule"
                      and r["Properties"].get("EventPattern", {}).get("detail-type") == ["CloudWatch Alarm State Change"]]
-    alarms = platforms["prod"]["monitoring"].alarms
+    alarms = platforms["prod"].monitoring.alarms
     assert len(alarm_rule["EventPattern"]["resources"]) == len(alarms.feature_drift_alarms) + 1
 
 
@@ -214,3 +266,22 @@ def test_no_iam_policy_uses_full_access_managed_policies(all_stages):
     result, _ = all_stages
     for name, template in result.stacks.items():
         assert "FullAccess" not in json.dumps(template), name
+
+
+# ---------------------------------------------------------------- app.py
+def _run_app(context: dict) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({**reference_context(), **context}),
+           "CDK_OUTDIR": tempfile.mkdtemp(prefix="mlops-cdk-app-")}
+    return subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("context, message", [
+    ({"stage": "qa"}, "mlops-cdk: config 'stage': invalid value 'qa'; allowed: dev | staging | prod"),
+    ({"serving": {"prod": {"instance_type": "ml.p3.2xlarg"}}},
+     "mlops-cdk: config 'serving.prod.instance_type': invalid value 'ml.p3.2xlarg'; allowed: a SageMaker instance type"),
+])
+def test_a_configuration_error_is_one_line_without_traceback(context, message):
+    run = _run_app(context)
+    assert run.returncode == 1
+    lines = [line for line in run.stderr.splitlines() if line.strip() and "!!" not in line]  # Node's banner aside
+    assert len(lines) == 1 and lines[0].startswith(message), run.stderr

@@ -4,7 +4,7 @@ import pytest
 from aws_cdk import App, Stack
 
 from mlops_cdk._data import images_generated
-from mlops_cdk.constructs.images import image_uri
+from mlops_cdk.constructs.common.images import image_uri
 from tools import generate_images
 
 

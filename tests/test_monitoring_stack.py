@@ -13,7 +13,7 @@ from mlops_cdk.constructs.serving.model_endpoint import ModelEndpoint
 from mlops_cdk.constructs.serving.monitored_endpoint import MonitoredEndpoint
 from mlops_cdk.settings.monitoring import BiasOptions, ModelQualityOptions, MonitorSchedule
 from mlops_cdk.stacks.monitoring import MonitoringStack
-from tests.harness import ACCOUNT, REGION, ROOT, imported_resources, logical_ids, own_resources, synth
+from tests.harness import ACCOUNT, REGION, ROOT, imported_resources, logical_ids, own_resources, reference_context, synth
 
 CONFIG = PlatformConfig(accuracy_threshold=0.9)
 OWN = PlatformConfig(monitoring_mode="own", drift_window_hours=6, drift_threshold=0.3, drift_warning_threshold=0.15,
@@ -217,6 +217,18 @@ def test_a_planned_endpoint_runs_as_own_and_says_so(result, objects):
     assert not [t for t in logical_ids(result.json("MonitoringPlanned")).values() if t.startswith("AWS::SageMaker::")]
     Annotations.from_stack(planned).has_info("/MonitoringPlanned", Match.string_like_regexp(
         "monitoring_mode 'both' runs as 'own' until the endpoint is deployed"))
+
+
+def test_an_endpoint_that_captures_nothing_gets_no_model_monitor_and_says_why():
+    app = App(context=reference_context())
+    serving = Stack(app, "Serving")
+    team = own_resources(serving)
+    stack = MonitoringStack(app, "Monitoring", config=CONFIG, resources=team, endpoint=MonitoredEndpoint(
+        endpoint=ModelEndpoint.from_endpoint_name(serving, "Serverless", "churn-serverless"),
+        capture_bucket=team.data_bucket, captures=False))
+    assert stack.mode == "own" and stack.monitors == [] and stack.drift_checker is not None
+    Annotations.from_stack(stack).has_info("/Monitoring", Match.string_like_regexp(
+        "runs as 'own' while the endpoint captures no data"))
 
 
 # ------------------------------------------------------- mode model_monitor

@@ -206,6 +206,7 @@ def test_serverless_monitored_endpoint_points_where_capture_would_go(o):
     assert serverless.endpoint.monitored_endpoint is None
     monitored = serverless.monitored_endpoint
     assert monitored.endpoint is serverless.endpoint and monitored.deployed is True
+    assert monitored.captures is False  # serverless variants cannot capture: Model Monitor must not be set up
     assert monitored.capture_bucket is foundation.data_bucket
 
 

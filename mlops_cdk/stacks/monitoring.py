@@ -85,12 +85,13 @@ class MonitoringStack(Stack):
             if given is not None:
                 raise invalid(_OWNER, given, options[given],
                               "None when config.monitoring_mode is 'own' (Model Monitor is not used)")
-        self.mode = config.monitoring_mode if endpoint.deployed else "own"
+        self.mode = config.monitoring_mode if endpoint.deployed and endpoint.captures else "own"
         if self.mode != config.monitoring_mode:
+            why = (f"until the endpoint is deployed (serving.{config.stage}.model_package_arn)" if not endpoint.deployed
+                   else "while the endpoint captures no data (serverless variants cannot)")
             Annotations.of(self).add_info(
-                f"monitoring_mode '{config.monitoring_mode}' runs as 'own' until the endpoint is deployed "
-                f"(serving.{config.stage}.model_package_arn): Model Monitor schedules (data and model quality, bias, "
-                "feature attribution) need a live endpoint")
+                f"monitoring_mode '{config.monitoring_mode}' runs as 'own' {why}: Model Monitor schedules (data and "
+                "model quality, bias, feature attribution) need a live endpoint that captures its traffic")
 
         self.monitors: list[MonitorBase] = []
         self.data_quality = self.model_quality = self.bias = self.feature_attribution = None

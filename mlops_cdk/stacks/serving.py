@@ -108,7 +108,7 @@ class ServingStack(Stack):
             self.endpoint = self._create_endpoint(name, resources, rollback_alarms, vpc_subnets, security_groups)
             self.monitored_endpoint = self.endpoint.monitored_endpoint or MonitoredEndpoint(
                 endpoint=self.endpoint, capture_bucket=resources.data_bucket, capture_key=resources.data_key,
-                deployed=True,
+                captures=False,
             )
         apply_standard_tags(self, config)
 

@@ -27,6 +27,9 @@ class MonitoredEndpoint:
         deployed: False while the stage has no model version to serve: the
             endpoint is planned under this name, but Model Monitor schedules,
             which need a live endpoint, must wait.
+        captures: False for an endpoint without data capture (serverless
+            variants cannot capture): nothing lands at the capture location,
+            and Model Monitor refuses such an endpoint.
     """
 
     endpoint: sagemaker.IEndpoint
@@ -35,6 +38,7 @@ class MonitoredEndpoint:
     capture_prefix: str = locations.DATA_CAPTURE
     variant_name: str = DEFAULT_VARIANT
     deployed: bool = True
+    captures: bool = True
 
     @property
     def endpoint_name(self) -> str:
