@@ -12,6 +12,9 @@ os.environ.pop("AWS_PROFILE", None)
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("SAGEMAKER_SKIP_TELEMETRY", "1")
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+# aws-cdk-lib's built-in template validation repeats what cfn-lint checks on every template here, at a
+# third of each synth's time; tests/test_synth.py runs the reference app with it, as `make synth` does.
+os.environ.setdefault("CDK_VALIDATION", "false")
 
 
 @pytest.fixture

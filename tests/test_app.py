@@ -275,13 +275,10 @@ def _run_app(context: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("context, message", [
-    ({"stage": "qa"}, "mlops-cdk: config 'stage': invalid value 'qa'; allowed: dev | staging | prod"),
-    ({"serving": {"prod": {"instance_type": "ml.p3.2xlarg"}}},
-     "mlops-cdk: config 'serving.prod.instance_type': invalid value 'ml.p3.2xlarg'; allowed: a SageMaker instance type"),
-])
-def test_a_configuration_error_is_one_line_without_traceback(context, message):
-    run = _run_app(context)
+def test_a_configuration_error_is_one_line_without_traceback():
+    run = _run_app({"serving": {"prod": {"instance_type": "ml.p3.2xlarg"}}})
+    message = ("mlops-cdk: config 'serving.prod.instance_type': invalid value 'ml.p3.2xlarg'; "
+               "allowed: a SageMaker instance type")
     assert run.returncode == 1
     lines = [line for line in run.stderr.splitlines() if line.strip() and "!!" not in line]  # Node's banner aside
     assert len(lines) == 1 and lines[0].startswith(message), run.stderr

@@ -9,6 +9,7 @@ a resource type missing in one region would only fail there at deploy time.
 
 from __future__ import annotations
 
+import functools
 import json
 import pathlib
 import sys
@@ -16,11 +17,22 @@ import sys
 LINT_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 
 
+@functools.cache
+def _runner(regions: tuple[str, ...]):
+    """One cfn-lint runner per region set: loading its rules costs more than linting a template."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
+
+    return Runner(ConfigMixIn(regions=list(regions)))
+
+
 def lint_template(path: pathlib.Path | str, regions=LINT_REGIONS) -> list[str]:
     """cfn-lint findings for one template file, as ``RULE message (path)`` strings."""
-    from cfnlint.api import ManualArgs, lint_file
+    from cfnlint.decode.decode import decode_str
 
-    matches = lint_file(pathlib.Path(path), config=ManualArgs(regions=list(regions)))
+    template, matches = decode_str(pathlib.Path(path).read_text())
+    if template is not None:
+        matches = list(_runner(tuple(regions)).validate_template(template))
     return [f"{m.rule.id} {m.message} ({'/'.join(str(p) for p in m.path)})" for m in matches]
 
 
