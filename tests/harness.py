@@ -72,20 +72,23 @@ def synth(build: Callable[[App], Any], *, context: dict[str, Any] | None = None,
     if nag:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     try:
-        assembly = app.synth()
+        app.synth()
     except RuntimeError as exc:  # cdk-nag findings fail synthesis: report them instead
         if "ValidationFailed" not in str(exc):
             raise
-        assembly = None
-    findings = _nag_findings(pathlib.Path(outdir) / "validation-report.json")
+        if not assembly(pathlib.Path(outdir)).nag_findings:
+            raise RuntimeError(f"synthesis failed without a validation report in {outdir}") from exc
+    return assembly(pathlib.Path(outdir))
+
+
+def assembly(outdir: pathlib.Path) -> SynthResult:
+    """The templates and validation findings of a synthesized cloud assembly (``cdk.out``)."""
     stacks, paths = {}, {}
-    for path in sorted(pathlib.Path(outdir).rglob("*.template.json")):
+    for path in sorted(outdir.rglob("*.template.json")):
         name = path.name.removesuffix(".template.json")
         stacks[name] = json.loads(path.read_text())
         paths[name] = path
-    if assembly is None and not findings:
-        raise RuntimeError(f"synthesis failed without a validation report in {outdir}")
-    return SynthResult(stacks, paths, findings)
+    return SynthResult(stacks, paths, _nag_findings(outdir / "validation-report.json"))
 
 
 def _nag_findings(report_path: pathlib.Path) -> list[str]:
