@@ -23,3 +23,16 @@ def test_wheel_ships_lambdas_and_pipeline_scripts(tmp_path):
     assert expected <= names, sorted(expected - names)
     assert "mlops_cdk/_data/images_generated.py" in names
     assert not any(n.startswith(("tests/", "tools/", "bench/")) for n in names)
+
+
+def test_the_floors_users_get_are_the_releases_make_test_lowest_checks():
+    import re
+    import tomllib
+
+    floors = {}
+    for requirement in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]:
+        name, floor = re.match(r"^([A-Za-z0-9_.-]+)>=([0-9.]+),", requirement).groups()
+        floors[name.lower()] = floor
+    lowest = dict(line.lower().split("==") for line in (ROOT / "requirements-lowest.txt").read_text().splitlines()
+                  if line and not line.startswith("#"))
+    assert {name: lowest.get(name) for name in floors} == floors
