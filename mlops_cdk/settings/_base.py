@@ -34,16 +34,21 @@ class Settings:
         """Build from a JSON object, on top of ``base`` (same class) or the defaults; errors name ``path<key>``."""
         if isinstance(data, cls):
             return data
+        values = cls._values_over(data, owner=owner, path=path, base=base)
+        cls._check(values, owner, path)
+        return cls(**values)
+
+    @classmethod
+    def _values_over(cls, data: Any, *, owner: str, path: str, base: Any) -> dict[str, Any]:
+        """Every field's value: ``data`` (a JSON object, its keys checked) over ``base`` or the defaults."""
         if not isinstance(data, Mapping):
             raise invalid(owner, path.rstrip(".") or cls.__name__, data,
                           "a JSON object with keys among " + ", ".join(cls.keys()))
         check_keys(owner, path, data, cls.keys())
         fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-        values = {f.name: getattr(base, f.name) for f in fields} if base is not None else {}
+        values = {f.name: getattr(base, f.name) if base is not None else _default(f) for f in fields}
         values.update(data)
-        full = {f.name: values.get(f.name, _default(f)) for f in fields}
-        cls._check(full, owner, path)
-        return cls(**full)
+        return values
 
 
 def _default(field: dataclasses.Field) -> Any:

@@ -91,8 +91,27 @@ class MonitorSchedule:
 
 
 # ---------------------------------------------------------------- options
-@dataclasses.dataclass(frozen=True)
-class ModelQualityOptions:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _LabelledPredictions:
+    """Where a job that merges captured predictions with ground truth finds the prediction, and when it runs."""
+
+    inference_attribute: str | None = None
+    probability_attribute: str | None = None
+    probability_threshold: float | None = None
+    constraints_key: str | None = None
+    start_time_offset: str | None = None
+    end_time_offset: str | None = None
+    schedule: MonitorSchedule = dataclasses.field(default_factory=MonitorSchedule.daily)
+
+    def _check_labelled_predictions(self, owner: str, problem_type: str) -> None:
+        _prediction(self, owner, problem_type)
+        _optional_key(owner, "constraints_key", self.constraints_key)
+        _offsets(owner, self.start_time_offset, self.end_time_offset)
+        _schedule(owner, self.schedule)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ModelQualityOptions(_LabelledPredictions):
     """What a ``ModelQualityMonitor`` computes: captured predictions merged with ground-truth labels.
 
     Attributes:
@@ -108,25 +127,15 @@ class ModelQualityOptions:
     """
 
     problem_type: str = "BinaryClassification"
-    inference_attribute: str | None = None
-    probability_attribute: str | None = None
-    probability_threshold: float | None = None
-    constraints_key: str | None = None
-    start_time_offset: str | None = None
-    end_time_offset: str | None = None
-    schedule: MonitorSchedule = dataclasses.field(default_factory=MonitorSchedule.daily)
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
         require_choice(owner, "problem_type", self.problem_type, PROBLEM_TYPES)
-        _prediction(self, owner, self.problem_type)
-        _optional_key(owner, "constraints_key", self.constraints_key)
-        _offsets(owner, self.start_time_offset, self.end_time_offset)
-        _schedule(owner, self.schedule)
+        self._check_labelled_predictions(owner, self.problem_type)
 
 
-@dataclasses.dataclass(frozen=True)
-class BiasOptions:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BiasOptions(_LabelledPredictions):
     """What a ``BiasMonitor`` (SageMaker Clarify) checks: the bias of a binary classifier on a facet.
 
     Attributes:
@@ -149,13 +158,6 @@ class BiasOptions:
     headers: Sequence[str] | None = None
     label: str | int | None = None
     features_attribute: str | None = None
-    inference_attribute: str | None = None
-    probability_attribute: str | None = None
-    probability_threshold: float | None = None
-    constraints_key: str | None = None
-    start_time_offset: str | None = None
-    end_time_offset: str | None = None
-    schedule: MonitorSchedule = dataclasses.field(default_factory=MonitorSchedule.daily)
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -165,10 +167,7 @@ class BiasOptions:
         _headers(owner, self.headers)
         _column(owner, "label", self.label, optional=True)
         _attribute(owner, "features_attribute", self.features_attribute)
-        _prediction(self, owner, "BinaryClassification")
-        _optional_key(owner, "constraints_key", self.constraints_key)
-        _offsets(owner, self.start_time_offset, self.end_time_offset)
-        _schedule(owner, self.schedule)
+        self._check_labelled_predictions(owner, "BinaryClassification")
 
     def analysis_config(self) -> dict[str, Any]:
         """The Clarify bias analysis config (``analysis_config.json``)."""

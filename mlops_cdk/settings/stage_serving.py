@@ -11,14 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._validation import invalid, require_instance_type, require_model_package
-from ._base import check_keys
+from ._base import Settings
 from .endpoint import AutoScaling, DeploymentPolicy, ServerlessInference, check_endpoint_combination
 
 STAGES = ("dev", "staging", "prod")
 
 
 @dataclasses.dataclass(frozen=True)
-class StageServing:
+class StageServing(Settings):
     """How one stage serves the model: which model package, on what, scaled and deployed how.
 
     Attributes:
@@ -54,9 +54,6 @@ class StageServing:
     network_isolation: bool | None = None
     deployment: DeploymentPolicy = dataclasses.field(default_factory=DeploymentPolicy)
 
-    def __post_init__(self) -> None:
-        self._check({f.name: getattr(self, f.name) for f in dataclasses.fields(self)}, "StageServing", "")
-
     @property
     def effective_capture_percent(self) -> int:
         """The sampling percentage deployed: ``capture_percent``, or 100 on instances / 0 on serverless."""
@@ -71,10 +68,6 @@ class StageServing:
         return self.serverless is None
 
     @classmethod
-    def keys(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls))
-
-    @classmethod
     def from_mapping(cls, data: Any, *, owner: str = "config", path: str = "", base: "StageServing | None" = None
                      ) -> "StageServing":
         """``data`` (a JSON object) on top of ``base``: nested objects merge with the base's, ``null`` clears.
@@ -84,13 +77,8 @@ class StageServing:
         """
         if isinstance(data, cls):
             return data
-        if not isinstance(data, Mapping):
-            raise invalid(owner, path.rstrip(".") or cls.__name__, data,
-                          "a JSON object with keys among " + ", ".join(cls.keys()))
-        check_keys(owner, path, data, cls.keys())
         base = base or cls()
-        values = {f.name: getattr(base, f.name) for f in dataclasses.fields(cls)}
-        values.update({k: v for k, v in data.items() if k not in _NESTED})
+        values = cls._values_over(data, owner=owner, path=path, base=base)
         for key, kind in _NESTED.items():
             if key not in data:
                 continue

@@ -79,18 +79,8 @@ class BiasMonitor(_ClarifyMonitor):
             cfn,
             app_specification=cfn.ModelBiasAppSpecificationProperty(
                 image_uri=self._image_uri(), config_uri=self.analysis_config_uri, environment=dict(self._environment)),
-            job_input=cfn.ModelBiasJobInputProperty(
-                endpoint_input=self._endpoint_input(
-                    cfn,
-                    features_attribute=options.features_attribute,
-                    inference_attribute=options.inference_attribute,
-                    probability_attribute=options.probability_attribute,
-                    probability_threshold_attribute=options.probability_threshold,
-                    start_time_offset=options.start_time_offset,
-                    end_time_offset=options.end_time_offset,
-                ),
-                ground_truth_s3_input=cfn.MonitoringGroundTruthS3InputProperty(s3_uri=self.ground_truth_s3_uri),
-            ),
+            job_input=self._labelled_job_input(cfn, cfn.ModelBiasJobInputProperty, options, self.ground_truth_s3_uri,
+                                               features_attribute=options.features_attribute),
             baseline_config=self._constraints_baseline(cfn, cfn.ModelBiasBaselineConfigProperty,
                                                        options.constraints_key),
         )

@@ -57,17 +57,7 @@ class ModelQualityMonitor(MonitorBase):
             cfn,
             app_specification=cfn.ModelQualityAppSpecificationProperty(
                 image_uri=self._image_uri(), problem_type=options.problem_type, environment=dict(self._environment)),
-            job_input=cfn.ModelQualityJobInputProperty(
-                endpoint_input=self._endpoint_input(
-                    cfn,
-                    inference_attribute=options.inference_attribute,
-                    probability_attribute=options.probability_attribute,
-                    probability_threshold_attribute=options.probability_threshold,
-                    start_time_offset=options.start_time_offset,
-                    end_time_offset=options.end_time_offset,
-                ),
-                ground_truth_s3_input=cfn.MonitoringGroundTruthS3InputProperty(s3_uri=self.ground_truth_s3_uri),
-            ),
+            job_input=self._labelled_job_input(cfn, cfn.ModelQualityJobInputProperty, options, self.ground_truth_s3_uri),
             baseline_config=self._constraints_baseline(
                 cfn, cfn.ModelQualityBaselineConfigProperty, options.constraints_key),
         )

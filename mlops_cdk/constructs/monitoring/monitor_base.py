@@ -223,6 +223,21 @@ class MonitorBase(Construct):
             endpoint_name=self.endpoint_name, local_path=ENDPOINT_LOCAL_PATH, s3_input_mode="File",
             s3_data_distribution_type="FullyReplicated", **{k: v for k, v in extra.items() if v is not None})
 
+    def _labelled_job_input(self, cfn: Any, job_input: Any, options: Any, ground_truth_uri: str, **extra: Any) -> Any:
+        """``job_input`` (a ``<cfn>.*JobInputProperty`` class) of the endpoint's predictions and ground truth."""
+        return job_input(
+            endpoint_input=self._endpoint_input(
+                cfn,
+                inference_attribute=options.inference_attribute,
+                probability_attribute=options.probability_attribute,
+                probability_threshold_attribute=options.probability_threshold,
+                start_time_offset=options.start_time_offset,
+                end_time_offset=options.end_time_offset,
+                **extra,
+            ),
+            ground_truth_s3_input=cfn.MonitoringGroundTruthS3InputProperty(s3_uri=ground_truth_uri),
+        )
+
     def _image_uri(self) -> str:
         return image_uri(self, self.IMAGE)
 

@@ -33,34 +33,23 @@ def create_rollback_alarms(
     alarms in its ``AutoRollbackConfiguration``, so they cannot reference it.
     """
     periods = deployment.alarm_evaluation_periods
-    errors = cloudwatch.Alarm(
-        scope,
-        "Invocation5xxAlarm",
-        metric=metrics.metric_invocation_5xx_errors(period=ROLLBACK_PERIOD),
-        threshold=deployment.error_threshold,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluation_periods=periods,
-        datapoints_to_alarm=periods,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarm_description=(
-            f"Endpoint {label}: >= {deployment.error_threshold} 5XX errors a minute for "
-            f"{periods} minute(s); rolls back a deployment in progress."
-        ),
-    )
-    latency = cloudwatch.Alarm(
-        scope,
-        "ModelLatencyAlarm",
-        metric=metrics.metric_model_latency(statistic="p99", period=ROLLBACK_PERIOD),
-        threshold=deployment.latency_threshold_ms * 1000,  # ModelLatency is in microseconds
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluation_periods=periods,
-        datapoints_to_alarm=periods,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarm_description=(
-            f"Endpoint {label}: p99 model latency above {deployment.latency_threshold_ms} ms for "
-            f"{periods} minute(s); rolls back a deployment in progress."
-        ),
-    )
+
+    def alarm(id: str, metric: cloudwatch.IMetric, threshold: float, comparison: cloudwatch.ComparisonOperator,
+              what: str) -> cloudwatch.Alarm:
+        return cloudwatch.Alarm(
+            scope, id, metric=metric, threshold=threshold, comparison_operator=comparison,
+            evaluation_periods=periods, datapoints_to_alarm=periods,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"Endpoint {label}: {what} for {periods} minute(s); rolls back a deployment in progress.",
+        )
+
+    errors = alarm("Invocation5xxAlarm", metrics.metric_invocation_5xx_errors(period=ROLLBACK_PERIOD),
+                   deployment.error_threshold, cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                   f">= {deployment.error_threshold} 5XX errors a minute")
+    latency = alarm("ModelLatencyAlarm", metrics.metric_model_latency(statistic="p99", period=ROLLBACK_PERIOD),
+                    deployment.latency_threshold_ms * 1000,  # ModelLatency is in microseconds
+                    cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    f"p99 model latency above {deployment.latency_threshold_ms} ms")
     return errors, latency
 
 

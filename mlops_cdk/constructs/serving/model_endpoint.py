@@ -6,7 +6,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jsii
 from aws_cdk import Names, Resource, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
@@ -33,7 +32,7 @@ from ...settings.endpoint import MAX_ROLLBACK_ALARMS
 from .endpoint_capture import CAPTURE_MODES, capture_config, check_capture
 from .endpoint_deployment import create_autoscaling, create_rollback_alarms, deployment_config
 from .endpoint_metrics import DEFAULT_VARIANT, EndpointMetrics
-from .imported_endpoint import ImportedEndpoint, grant_invoke
+from .endpoint_base import EndpointBase, ImportedEndpoint
 from .monitored_endpoint import MonitoredEndpoint
 
 _OWNER = "ModelEndpoint"
@@ -48,8 +47,7 @@ VPC_ACTIONS = (
 )
 
 
-@jsii.implements(sagemaker.IEndpoint)
-class ModelEndpoint(Resource):
+class ModelEndpoint(EndpointBase):
     """An ``AWS::SageMaker::Model``, ``EndpointConfig`` and ``Endpoint`` serving one model on one variant.
 
     The model is a model package (``model_package_arn``: a registry version as
@@ -276,16 +274,7 @@ class ModelEndpoint(Resource):
         return ImportedEndpoint.from_arn(scope, id, endpoint_arn, owner=_OWNER)
 
     # ------------------------------------------------------------- IEndpoint
-    @property
-    def endpoint_name(self) -> str:
-        """The endpoint's name, as a reference: a consumer in another stack depends on this one."""
-        return self._endpoint_name
-
-    @property
-    def endpoint_arn(self) -> str:
-        """The endpoint's ARN, as a reference."""
-        return self._endpoint_arn
-
+    # endpoint_name and endpoint_arn (EndpointBase) are references: a consumer in another stack depends on this one.
     @property
     def endpoint_ref(self) -> sagemaker_refs.EndpointReference:
         return self.cfn_endpoint.endpoint_ref
@@ -294,10 +283,6 @@ class ModelEndpoint(Resource):
     def role(self) -> iam.IRole:
         """The model's execution role (reads artifacts, writes captured data)."""
         return self._role
-
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """``sagemaker:InvokeEndpoint`` on this endpoint only."""
-        return grant_invoke(grantee, self.endpoint_arn)
 
     # --------------------------------------------------------------- metrics
     @property

@@ -1,4 +1,9 @@
-"""An endpoint this app does not create (deployed elsewhere, or not yet): ``ModelEndpoint.from_endpoint_*`` returns one."""
+"""What every ``sagemaker.IEndpoint`` of the library shares, and the endpoint this app does not create.
+
+``ModelEndpoint.from_endpoint_*`` returns an :class:`ImportedEndpoint` (deployed
+elsewhere, or not yet); ``ModelEndpoint`` creates one. Both are an
+:class:`EndpointBase`: a name, an ARN and ``grant_invoke`` on that ARN.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +17,33 @@ from constructs import Construct
 from ..._validation import invalid, is_token
 
 
-def grant_invoke(grantee: iam.IGrantable, endpoint_arn: str) -> iam.Grant:
-    """``sagemaker:InvokeEndpoint`` on one endpoint, added to ``grantee``'s policy."""
-    return iam.Grant.add_to_principal(grantee=grantee, actions=["sagemaker:InvokeEndpoint"],
-                                      resource_arns=[endpoint_arn])
-
-
 @jsii.implements(sagemaker.IEndpoint)
-class ImportedEndpoint(Resource):
-    """A ``sagemaker.IEndpoint`` known by name and ARN; creates nothing."""
+class EndpointBase(Resource):
+    """A ``sagemaker.IEndpoint``: subclasses set ``_endpoint_name`` and ``_endpoint_arn``."""
+
+    _endpoint_name: str
+    _endpoint_arn: str
+
+    @property
+    def endpoint_name(self) -> str:
+        return self._endpoint_name
+
+    @property
+    def endpoint_arn(self) -> str:
+        return self._endpoint_arn
+
+    @property
+    def endpoint_ref(self) -> sagemaker_refs.EndpointReference:
+        return sagemaker_refs.EndpointReference(endpoint_arn=self._endpoint_arn)
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """``sagemaker:InvokeEndpoint`` on this endpoint only."""
+        return iam.Grant.add_to_principal(grantee=grantee, actions=["sagemaker:InvokeEndpoint"],
+                                          resource_arns=[self._endpoint_arn])
+
+
+class ImportedEndpoint(EndpointBase):
+    """An endpoint known by name and ARN; creates nothing."""
 
     def __init__(self, scope: Construct, id: str, *, endpoint_name: str, endpoint_arn: str) -> None:
         super().__init__(scope, id, environment_from_arn=endpoint_arn)
@@ -44,19 +67,3 @@ class ImportedEndpoint(Resource):
             raise invalid(owner, "endpoint_arn", endpoint_arn,
                           "arn:<partition>:sagemaker:<region>:<account>:endpoint/<name>")
         return cls(scope, id, endpoint_name=parts.resource_name, endpoint_arn=endpoint_arn)
-
-    @property
-    def endpoint_name(self) -> str:
-        return self._endpoint_name
-
-    @property
-    def endpoint_arn(self) -> str:
-        return self._endpoint_arn
-
-    @property
-    def endpoint_ref(self) -> sagemaker_refs.EndpointReference:
-        return sagemaker_refs.EndpointReference(endpoint_arn=self._endpoint_arn)
-
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """``sagemaker:InvokeEndpoint`` on this endpoint only."""
-        return grant_invoke(grantee, self._endpoint_arn)
