@@ -118,6 +118,11 @@ def logical_ids(template: dict[str, Any]) -> dict[str, str]:
     return {k: v["Type"] for k, v in sorted(template.get("Resources", {}).items())}
 
 
+def logical_id(construct: Any) -> str:
+    """The logical id of ``construct``'s CloudFormation resource (its default child) in its stack."""
+    return Stack.of(construct).get_logical_id(construct.node.default_child)
+
+
 # ------------------------------------------------------------ bring your own resources
 # A team's own aws-cdk-lib resources, plain or imported, must work wherever the platform's do.
 ACCOUNT = "111122223333"

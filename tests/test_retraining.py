@@ -30,7 +30,7 @@ from mlops_cdk.constructs.retraining.pipeline_notifications import PipelineNotif
 from mlops_cdk.constructs.retraining.retraining_gate import RetrainingGate
 from mlops_cdk.constructs.retraining.scheduled_retraining import ScheduledRetraining
 from mlops_cdk.constructs.serving.model_endpoint import ModelEndpoint
-from tests.harness import ACCOUNT, REGION, imported_resources, logical_ids, own_resources, synth
+from tests.harness import ACCOUNT, REGION, imported_resources, logical_id, logical_ids, own_resources, synth
 
 ENV = Environment(account=ACCOUNT, region=REGION)
 DECLARED = ("ProcessingInstanceType", "TrainingInstanceType", "InputData", "TrainingRounds", "LearningRate",
@@ -96,10 +96,6 @@ def own(result):
 @pytest.fixture(scope="module")
 def imported(result):
     return result.template("Imported")
-
-
-def logical_id(construct) -> str:
-    return Stack.of(construct).get_logical_id(construct.node.default_child)
 
 
 def resolve(node):

@@ -32,6 +32,7 @@ from tests.harness import (
     REGION,
     ROOT,
     imported_resources,
+    logical_id,
     logical_ids,
     own_resources,
     reference_context,
@@ -108,10 +109,6 @@ def template(result):
 @pytest.fixture(scope="module")
 def imported(result):
     return result.template("RetrainingImported")
-
-
-def logical_id(construct) -> str:
-    return Stack.of(construct).get_logical_id(construct.node.default_child)
 
 
 def imported_from_team(construct) -> dict:
