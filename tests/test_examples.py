@@ -44,8 +44,10 @@ def test_the_teams_settings_come_from_its_config(result):
 
 def test_example_is_nag_and_lint_clean(result):
     assert result.nag_findings == []
-    for stack in result.stacks:
-        assert result.lint(stack) == [], stack
+    # The credit-scoring stacks are the reference platform's code under other names (test_app lints those):
+    # lint what differs, the platform on the team's own resources.
+    team = [name for name in result.stacks if name.startswith("team-")]
+    assert {name: result.lint(name) for name in team} == {name: [] for name in team}
 
 
 @pytest.fixture(scope="module")
