@@ -29,6 +29,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-test.txt 
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(UV) pip install --quiet --python $(PY) -r requirements-dev.txt -c constraints.txt
 	$(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation -e .
+	$(PY) tools/precompile.py
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -75,6 +76,7 @@ lock:
 	/tmp/mlops-cdk-lock/bin/pip install --quiet -r requirements-dev.txt
 	{ echo "# Every installed package, pinned: pip freeze of a clean install of requirements-dev.txt."; \
 	  echo "# Regenerate with: make lock"; /tmp/mlops-cdk-lock/bin/pip freeze; } > constraints.txt
+	$(MAKE) setup && $(PY) tools/precompile.py --write
 
 clean:
 	rm -rf cdk.out .pytest_cache
