@@ -20,7 +20,7 @@ from aws_cdk.assertions import Capture, Match
 from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from moto import mock_aws
 
-from mlops_cdk import FoundationStack, ModelBuildStack, PipelineDefinition, PlatformConfig, SageMakerPipeline
+from mlops_cdk import FoundationStack, ModelBuildStack, ModelRegistry, PipelineDefinition, PlatformConfig, SageMakerPipeline
 from mlops_cdk.constructs.build.sagemaker_pipeline import INLINE_LIMIT_BYTES
 from tests.harness import ACCOUNT, REGION, ROOT, imported_resources, logical_ids, own_resources, role_permissions, synth
 
@@ -84,9 +84,11 @@ def built():
             other, "OnImmutableRole", definition=PipelineDefinition.from_json(_definition([_step("A")])),
             pipeline_name="immutable-role", role=immutable, data_bucket=imported.data_bucket)
         # A model build on those imported resources, with a definition from JSON (no SDK).
+        # ... and registering into an existing model package group (one SageMaker Projects made, say).
         o["imported_build"] = ModelBuildStack(
             app, "ImportedBuild", config=PlatformConfig(model_name="risk"), resources=imported,
-            definition=PipelineDefinition.from_json(SMALL, scripts_dir=SCRIPTS))
+            definition=PipelineDefinition.from_json(SMALL, scripts_dir=SCRIPTS),
+            registry=ModelRegistry.from_model_package_group_name(other, "ExistingGroup", "risk-models"))
         big = _definition([_step("A", Blob="x" * (INLINE_LIMIT_BYTES + 1))])
         o["big"] = SageMakerPipeline(stack, "Big", definition=PipelineDefinition.from_json(big),
                                      pipeline_name="Big-Training", data_bucket=team.data_bucket,
@@ -298,7 +300,7 @@ def test_model_build_on_imported_resources_with_a_json_definition(built, result)
     assert {("s3:PutObject", _j(objects)), ("kms:Decrypt", _j(imported_key())),
             ("kms:GenerateDataKey", _j(imported_key()))} <= perms
     tpl.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like(
-        {"TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts", "MODEL_PACKAGE_GROUP": "mlops-risk-dev"})}})
+        {"TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts", "MODEL_PACKAGE_GROUP": "risk-models"})}})
     assert stack.dependencies == []  # imports are literal names and ARNs
 
 
@@ -530,3 +532,25 @@ def test_every_documented_placeholder_resolves():
 def test_cfn_pipeline_is_the_default_child(built):
     plain = built["plain"]
     assert isinstance(plain.node.default_child, sagemaker.CfnPipeline) and plain.node.default_child is plain.resource
+
+
+def test_model_build_registers_into_an_existing_group_without_creating_one(built, result):
+    stack = built["imported_build"]
+    assert stack.registry.model_package_group_name == "risk-models"
+    tpl = result.template("ImportedBuild")
+    tpl.resource_count_is("AWS::SageMaker::ModelPackageGroup", 0)
+    tpl.has_output("ModelPackageGroupName", {"Value": "risk-models"})
+    tpl.has_resource_properties("AWS::Events::Rule", {"EventPattern": Match.object_like({
+        "detail": Match.object_like({"ModelPackageGroupName": ["risk-models"]})})})
+    groups = {resource for action, resource in _perms(result, stack, stack.pipeline_role)
+              if action == "sagemaker:CreateModelPackage"}
+    assert groups and all("risk-models" in resource for resource in groups)
+
+
+def test_the_course_pipeline_registers_into_the_group_it_is_given():
+    from mlops_cdk.stacks.model_build import course_pipeline
+
+    body = json.loads(course_pipeline(PlatformConfig(model_name="risk"), "risk-models").body)
+    (register,) = [s for step in body["Steps"] if step["Type"] == "Condition"
+                   for s in step["Arguments"]["IfSteps"] if s["Type"] == "RegisterModel"]
+    assert register["Arguments"]["ModelPackageGroupName"] == "risk-models"

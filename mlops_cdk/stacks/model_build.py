@@ -11,7 +11,7 @@ from .. import locations
 from ..config import PlatformConfig
 from ..constructs.build.baseline_publisher import BaselinePublisher
 from ..constructs.build.model_approval import MetricGatedApproval
-from ..constructs.build.model_registry import ModelRegistry
+from ..constructs.build.model_registry import IModelRegistry, ModelRegistry
 from ..constructs.build.pipeline_definition import PipelineDefinition
 from ..constructs.build.sagemaker_pipeline import SageMakerPipeline
 from ..constructs.foundation.execution_role import SageMakerExecutionRole
@@ -36,6 +36,9 @@ class ModelBuildStack(Stack):
             (``build_training_pipeline``), built lazily, so the sagemaker SDK
             loads only when this stack is built. A custom pipeline must write
             under ``locations.pipeline_artifacts(config.pipeline_name)``.
+        registry: an existing model package group to register into (e.g.
+            ``ModelRegistry.from_model_package_group_name(...)`` of one SageMaker
+            Projects created). Default: a new group named ``config.model_package_group_name``.
 
     Exposes ``registry``, ``pipeline`` (a ``sagemaker.IPipeline`` with
     ``parameter_names``), ``approval``, ``baselines`` and ``pipeline_role``.
@@ -49,20 +52,22 @@ class ModelBuildStack(Stack):
         config: PlatformConfig,
         resources: PlatformResources,
         definition: PipelineDefinition | None = None,
+        registry: IModelRegistry | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **stack_props(config, "model build", kwargs))
-        group, pipeline_name = config.model_package_group_name, config.pipeline_name
+        pipeline_name = config.pipeline_name
         artifacts = locations.pipeline_artifacts(pipeline_name)
-        self.registry = ModelRegistry(
-            self, "Registry", model_package_group_name=group,
+        self.registry: IModelRegistry = registry or ModelRegistry(
+            self, "Registry", model_package_group_name=config.model_package_group_name,
             description=f"Versions of {config.model_name} ({config.stage})",
         )
+        group = self.registry.model_package_group_name
         # Under "PipelineRole": the construct path of the first release keeps the role's logical id.
         self.pipeline_role = SageMakerExecutionRole(
             Construct(self, "PipelineRole"), "Role", images=["sklearn", "xgboost", "modelmonitor"])
         self.pipeline = SageMakerPipeline(
-            self, "Pipeline", definition=definition or course_pipeline(config), pipeline_name=pipeline_name,
+            self, "Pipeline", definition=definition or course_pipeline(config, group), pipeline_name=pipeline_name,
             role=self.pipeline_role, data_bucket=resources.data_bucket, data_key=resources.data_key,
             description=f"Trains and registers {config.model_name}",
         )
@@ -85,15 +90,16 @@ class ModelBuildStack(Stack):
         CfnOutput(self, "ModelPackageGroupName", value=group, description="Model registry group")
 
 
-def course_pipeline(config: PlatformConfig) -> PipelineDefinition:
-    """The course's training pipeline for ``config``, built (and the SDK imported) when first read."""
+def course_pipeline(config: PlatformConfig, model_package_group_name: str | None = None) -> PipelineDefinition:
+    """The course's training pipeline for ``config`` (registering into ``model_package_group_name``, default
+    ``config.model_package_group_name``), built (and the SDK imported) when first read."""
 
     def build() -> PipelineDefinition:
         from ..pipeline_defs.training_pipeline import build_training_pipeline
 
         return PipelineDefinition.from_training_pipeline(build_training_pipeline(
             pipeline_name=config.pipeline_name,
-            model_package_group_name=config.model_package_group_name,
+            model_package_group_name=model_package_group_name or config.model_package_group_name,
             accuracy_threshold=config.accuracy_threshold,
             input_data_uri=f"s3://${{DataBucket}}/{locations.TRAINING_DATA}",
         ))
