@@ -15,6 +15,8 @@ DATA_CAPTURE = "data-capture/"  # endpoint data capture: <prefix><endpoint>/<var
 GROUND_TRUTH = "ground-truth/"  # labels merged with captured predictions for model quality
 MONITORING_REPORTS = "monitoring/"  # Model Monitor and Clarify execution outputs
 DRIFT_REPORTS = "drift-reports/"  # the own drift checker's JSON reports
+QUALITY_REPORTS = "quality-reports/"  # the own model-quality checker's JSON reports
+BIAS_REPORTS = "bias-reports/"  # the own bias-drift checker's JSON reports
 FEATURE_STORE = "feature-store/"  # offline store of feature groups
 
 # The baselines of the latest *approved* model version: each pipeline run
@@ -23,6 +25,7 @@ FEATURE_STORE = "feature-store/"  # offline store of feature groups
 DATA_QUALITY_STATISTICS = f"{BASELINES}data-quality/statistics.json"
 DATA_QUALITY_CONSTRAINTS = f"{BASELINES}data-quality/constraints.json"
 DRIFT_BASELINE = f"{BASELINES}drift/baseline_histogram.json"
+BIAS_BASELINE = f"{BASELINES}bias/bias_baseline.json"  # post-training bias of the approved version's test split
 # Which approved model version the files above come from (BaselinePublisher).
 BASELINE_MANIFEST = f"{BASELINES}current.json"
 

@@ -111,6 +111,39 @@ DECISIONS = ("started", "skipped", "invalid_event")
 DIMENSION_PIPELINE = "Pipeline"
 DIMENSION_DECISION = "Decision"
 
+# Own model-quality and bias checkers (the quality_checker function; dimensions ModelName + EndpointName).
+PROBLEM_TYPES = ("BinaryClassification", "MulticlassClassification", "Regression")
+QUALITY_CHECKS = ("model_quality", "bias_drift")  # the function's CHECK: which check a deployment runs
+# Model quality by problem type (multiclass precision, recall and F1 are support-weighted averages).
+METRIC_F1 = "ModelF1"
+METRIC_AUC = "ModelAUC"
+METRIC_MAE = "ModelMAE"
+METRIC_MSE = "ModelMSE"
+METRIC_RMSE = "ModelRMSE"
+METRIC_R2 = "ModelR2"
+CLASSIFICATION_METRICS = (METRIC_ACCURACY, METRIC_PRECISION, METRIC_RECALL, METRIC_F1, METRIC_AUC)
+REGRESSION_METRICS = (METRIC_MAE, METRIC_MSE, METRIC_RMSE, METRIC_R2)
+# What each run joined (dimensions ModelName + EndpointName + Check).
+METRIC_LABELLED_RECORDS = "LabelledRecords"  # predictions of the window matched with a ground-truth label
+METRIC_UNLABELLED_PREDICTIONS = "UnlabelledPredictions"  # predictions of the window without a label (yet)
+METRIC_UNMATCHED_LABELS = "UnmatchedLabels"  # labels read that match no prediction of the window
+METRIC_MALFORMED_LINES = "MalformedLines"  # capture or ground-truth lines skipped as malformed
+DIMENSION_CHECK = "Check"
+# Post-training bias per facet (SageMaker Clarify's short names): difference in positive proportions in
+# predicted labels, disparate impact, recall difference, accuracy difference (the last two need labels).
+BIAS_METRICS = ("DPPL", "DI", "RD", "AD")
+METRIC_BIAS_VALUE = "BiasValue"  # dimensions ModelName + EndpointName + Facet + BiasMetric
+METRIC_BIAS_DRIFT = "BiasDrift"  # how much further from parity than the training baseline; same dimensions
+METRIC_MAX_BIAS_DRIFT = "MaxBiasDrift"  # the largest BiasDrift of a facet; dimensions ModelName + EndpointName + Facet
+DIMENSION_BIAS_METRIC = "BiasMetric"
+MAX_BIAS_FACETS = 10
+# Labels arrive late: a run may look back this far for the predictions whose labels are in.
+MAX_LABEL_DELAY_HOURS = 336  # 14 days
+MAX_QUALITY_WINDOW_HOURS = 24  # one run's window is also its metrics' period: CloudWatch evaluates at most a day
+MAX_CLASSES = 1000  # distinct labels of a multiclass model a run keeps counts for
+# The model package metadata property holding the S3 URI of the version's bias baseline (training pipeline).
+BIAS_BASELINE_PROPERTY = "BiasBaseline"
+
 # ------------------------------------------------------------------ retraining
 # Values of the pipeline's Reason parameter, recorded on the model package as TrainingReason.
 REASON_PARAMETER = "Reason"
