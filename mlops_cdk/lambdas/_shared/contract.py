@@ -136,6 +136,7 @@ METRIC_BIAS_VALUE = "BiasValue"  # dimensions ModelName + EndpointName + Facet +
 METRIC_BIAS_DRIFT = "BiasDrift"  # how much further from parity than the training baseline; same dimensions
 METRIC_MAX_BIAS_DRIFT = "MaxBiasDrift"  # the largest BiasDrift of a facet; dimensions ModelName + EndpointName + Facet
 DIMENSION_BIAS_METRIC = "BiasMetric"
+DIMENSION_FACET = "Facet"
 MAX_BIAS_FACETS = 10
 # Labels arrive late: a run may look back this far for the predictions whose labels are in.
 MAX_LABEL_DELAY_HOURS = 336  # 14 days
