@@ -11,7 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk.assertions import Capture, Match
+from aws_cdk.assertions import Capture, Match, Template
 from moto import mock_aws
 
 from mlops_cdk import FeatureGroup, SageMakerExecutionRole, SecureBucket, feature_definitions_from_dataframe
@@ -346,6 +346,32 @@ def test_moto_creates_the_synthesized_group(tpl, objects):
     assert any(fnmatch.fnmatch(f"arn:aws:glue:us-east-1:123456789012:table/{catalog['Database']}/{catalog['TableName']}",
                                t) for t in tables if ":table/" in t)
     assert _concrete(resolve(objects, objects["tuned"].feature_group_arn)) == arn  # the ARN grants use
+
+
+def test_named_table_with_creation_on_is_created_under_those_names():
+    """SageMaker: with DisableGlueTableCreation False and a DataCatalogConfig, "Feature Store creates the table
+    using the specified names" (Glue and Iceberg alike); the group's role may manage exactly that table."""
+    stack = new_stack()
+    group = FeatureGroup(stack, "Named", **{**BASE, "feature_group_name": "named"}, online_store_enabled=False,
+                         table_format="Iceberg", glue_database="analytics", glue_table_name="customer_features",
+                         offline_store_bucket=s3.Bucket.from_bucket_name(stack, "Lake", "team-lake"),
+                         offline_store_key=kms.Key.from_key_arn(stack, "TeamKey", TEAM_KEY_ARN))
+    template = Template.from_stack(stack)
+    template.has_resource_properties(GROUP, {"OfflineStoreConfig": Match.object_like({
+        "DisableGlueTableCreation": False, "TableFormat": "Iceberg",
+        "DataCatalogConfig": {"Catalog": "AwsDataCatalog", "Database": "analytics", "TableName": "customer_features"}})})
+    granted = permissions(template, stack.get_logical_id(group.role.node.default_child))
+    table = _key(pseudo_arn("glue", "table/analytics/customer_features"))
+    assert {a: table in granted[a] for a in ("glue:CreateTable", "glue:GetTable", "glue:UpdateTable")} == {
+        "glue:CreateTable": True, "glue:GetTable": True, "glue:UpdateTable": True}
+    assert not [k for k in granted["glue:CreateTable"] if "*" in k]  # the named table only, no wildcard
+    assert group.glue_database == "analytics" and group.glue_table_name == "customer_features"
+    # botocore validates the synthesized shape against the API model (moto then generates a table name of its
+    # own, so the names themselves are asserted on the template above).
+    (props,) = [r["Properties"] for r in template.find_resources(GROUP).values()]
+    with mock_aws():
+        client = boto3.client("sagemaker", region_name="us-east-1")
+        assert client.create_feature_group(**_concrete(props))["FeatureGroupArn"].endswith(":feature-group/named")
 
 
 def test_bad_grant_and_import_inputs():

@@ -133,7 +133,9 @@ BAD_GROUP_PROPS = [
     (dict(online_store_enabled=False, offline_store_enabled=False), "offline_store_enabled", "at least one store"),
     (dict(online_store_enabled="yes"), "online_store_enabled", "True | False"),
     (dict(disable_glue_table_creation="no"), "disable_glue_table_creation", "True | False"),
-    (dict(glue_database="analytics", glue_table_name="customers"), "glue_database", "disable_glue_table_creation"),
+    # SageMaker: "The Iceberg table format is only supported when [DisableGlueTableCreation] is set to False".
+    (dict(table_format="Iceberg", disable_glue_table_creation=True), "table_format", "Glue table creation on"),
+    (dict(glue_table_name="customers"), "glue_database", "given together"),
     (dict(disable_glue_table_creation=True, glue_table_name="customers"), "glue_database", "given together"),
     (dict(disable_glue_table_creation=True, glue_database="analytics"), "glue_table_name", "given together"),
     (dict(disable_glue_table_creation=True, glue_database="Analytics", glue_table_name="t"), "glue_database", "a-z"),

@@ -8,7 +8,7 @@ from aws_cdk import App, Duration, Environment, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
-from aws_cdk.assertions import Capture, Match, Template
+from aws_cdk.assertions import Annotations, Capture, Match, Template
 
 from mlops_cdk.constructs.foundation.alert_topic import AlertTopic
 from mlops_cdk.constructs.monitoring.model_alarms import ModelAlarms
@@ -18,6 +18,7 @@ from mlops_cdk.constructs.serving.endpoint_metrics import EndpointMetrics
 from tests.harness import ACCOUNT, REGION, logical_ids, synth
 
 FEATURES = ["age", "amount"]
+FACETS = ["age", "gender"]  # bias facets: input columns, like features
 ENDPOINT = "fraud-endpoint"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts"
 
@@ -25,6 +26,13 @@ TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts"
 def _drift(feature, period=Duration.hours(1)):
     return cloudwatch.Metric(namespace="MLOps/ModelMonitoring", metric_name="FeatureDrift", statistic="Maximum",
                              dimensions_map={"Endpoint": ENDPOINT, "Feature": feature}, period=period)
+
+
+def _bias(facet, period=Duration.hours(24)):
+    """What ``BiasDriftChecker.metric_max_bias_drift(facet)`` publishes: the facet's largest BiasDrift per window."""
+    return cloudwatch.Metric(namespace="MLOps/ModelMonitoring", metric_name="MaxBiasDrift", statistic="Maximum",
+                             dimensions_map={"ModelName": "fraud-detection", "EndpointName": ENDPOINT, "Facet": facet},
+                             period=period)
 
 
 def _records(period=Duration.hours(1)):
@@ -47,7 +55,8 @@ def _alarm_props(stack, topic, **overrides):
         alert_topic=topic, feature_drift={f: _drift(f) for f in FEATURES}, drift_threshold=0.25,
         drift_warning_threshold=0.12, records_analyzed=_records(), drift_window=Duration.hours(1),
         accuracy=QualityMetrics("fraud-detection", ENDPOINT).metric_accuracy(), accuracy_threshold=0.9,
-        model_latency_p99=endpoint.metric_model_latency(statistic="p99"), latency_p99_threshold=Duration.millis(500),
+        bias_drift={f: _bias(f) for f in FACETS}, bias_drift_threshold=0.15,
+        model_latency=endpoint.metric_model_latency(), latency_threshold=Duration.millis(500),
         invocation_5xx_errors=endpoint.metric_invocation_5xx_errors(), errors_5xx_threshold=3,
         monitoring_schedules=[_schedule(stack)], subject=f"model fraud-detection on {ENDPOINT}",
         alarm_name_prefix="fraud-dev")
@@ -67,7 +76,8 @@ def built():
         quality = QualityMetrics("fraud-detection", ENDPOINT)
         ModelDashboard(
             stack, "Dashboard", title="Model fraud-detection",
-            latency=[endpoint.metric_model_latency(statistic="p99", label="model p99")],
+            latency=[endpoint.metric_model_latency(label="model average"),
+                     endpoint.metric_model_latency(statistic="Maximum", label="model max")],
             invocations=[endpoint.metric_invocations(label="invocations")],
             errors=[endpoint.metric_invocation_5xx_errors(label="5XX")],
             feature_drift={f: _drift(f).with_(label=f) for f in FEATURES}, drift_threshold=0.25,
@@ -114,7 +124,11 @@ EXPECTED = [
     ("drift-checker-silent", "RecordsAnalyzed", "MLOps/ModelMonitoring", "SampleCount", 3600, 1, "LessThanThreshold",
      "breaching", 2, None),
     ("accuracy", "ModelAccuracy", "MLOps/ModelMonitoring", "Average", 3600, 0.9, "LessThanThreshold", "ignore", 1, None),
-    ("latency-p99", "ModelLatency", "AWS/SageMaker", "p99", 300, 500000, "GreaterThanThreshold", "notBreaching", 3, 2),
+    # a bias check runs on labelled windows: no data keeps the verdict
+    ("bias-drift-gender", "MaxBiasDrift", "MLOps/ModelMonitoring", "Maximum", 86400, 0.15,
+     "GreaterThanOrEqualToThreshold", "ignore", 1, None),
+    ("model-latency", "ModelLatency", "AWS/SageMaker", "Average", 300, 500000, "GreaterThanThreshold", "notBreaching",
+     3, 2),
     ("5xx-errors", "Invocation5XXErrors", "AWS/SageMaker", "Sum", 300, 3, "GreaterThanOrEqualToThreshold",
      "notBreaching", 1, None),
     ("monitoring-execution-failed", "TriggeredRules", "AWS/Events", "Sum", 3600, 1, "GreaterThanOrEqualToThreshold",
@@ -150,12 +164,30 @@ def test_one_significant_and_one_warning_alarm_per_feature(template, objects):
             "Dimensions": [{"Name": "Endpoint", "Value": ENDPOINT}, {"Name": "Feature", "Value": feature}],
             "AlarmDescription": Match.string_like_regexp(f"feature '{feature}' of model fraud-detection"),
         })
-    template.resource_count_is("AWS::CloudWatch::Alarm", 2 * len(FEATURES) + 5)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 2 * len(FEATURES) + len(FACETS) + 5)
     assert set(objects["alarms"].feature_drift_alarms) == set(FEATURES)
 
 
+def test_one_bias_drift_alarm_per_facet_on_its_own_metric(template, objects, topic):
+    for facet in FACETS:
+        template.has_resource_properties("AWS::CloudWatch::Alarm", {
+            "AlarmName": f"fraud-dev-bias-drift-{facet}",
+            "MetricName": "MaxBiasDrift", "Statistic": "Maximum", "Threshold": 0.15,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold", "EvaluationPeriods": 1, "TreatMissingData": "ignore",
+            "Dimensions": [{"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "Facet", "Value": facet},
+                           {"Name": "ModelName", "Value": "fraud-detection"}],
+            "AlarmActions": [topic],
+            "AlarmDescription": Match.string_like_regexp(
+                f"^Bias drift of facet '{facet}' of model fraud-detection on {ENDPOINT}: its predictions moved "
+                r"further from parity than on the training baseline .*>= 0\.15"),
+        })
+    alarms = objects["alarms"].bias_drift_alarms
+    assert [(facet, alarm.node.id) for facet, alarm in alarms.items()] == [(f, f"BiasDrift-{f}") for f in FACETS]
+    assert all(a in objects["alarms"].alarms for a in alarms.values())
+
+
 def test_endpoint_and_quality_dimensions(template):
-    for name in ("latency-p99", "5xx-errors"):
+    for name in ("model-latency", "5xx-errors"):
         template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmName": f"fraud-dev-{name}", "Dimensions": [
             {"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "VariantName", "Value": "AllTraffic"}]})
     template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmName": "fraud-dev-accuracy", "Dimensions": [
@@ -171,13 +203,72 @@ def test_monitoring_failure_rule_publishes_to_the_topic_and_has_an_alarm(templat
             "detail": {"ProcessingJobStatus": ["Failed", "Stopped"],
                        "MonitoringScheduleArn": [{"Ref": Match.string_like_regexp("^Schedule")}]},
         },
-        "Targets": [Match.object_like({"Arn": topic, "InputTransformer": Match.object_like({
-            "InputTemplate": Match.string_like_regexp("<detail-FailureReason>")})})],
+        "Targets": [Match.object_like({"Arn": topic, "InputTransformer": Match.any_value()})],
     })
     template.has_resource_properties("AWS::CloudWatch::Alarm", {
         "AlarmName": "fraud-dev-monitoring-execution-failed",
         "Dimensions": [{"Name": "RuleName", "Value": {"Ref": rule_id}}]})
     assert rule_id.as_string().startswith("ModelAlarmsMonitoringExecutionFailedRule")
+
+
+def test_monitoring_failure_text_has_no_free_text_field(template):
+    """An input transformer inserts values unescaped: only quote-free fields, never FailureReason (free text)."""
+    transformer = Capture()
+    template.has_resource_properties("AWS::Events::Rule", {"Targets": [Match.object_like({
+        "InputTransformer": transformer})]})
+    paths = transformer.as_object()["InputPathsMap"]
+    assert set(paths.values()) == {"$.detail.ProcessingJobName", "$.detail.MonitoringScheduleArn",
+                                   "$.detail.ProcessingJobStatus"}
+    text = transformer.as_object()["InputTemplate"]
+    assert "FailureReason" not in json.dumps(paths) and "<detail-FailureReason>" not in text
+    assert "describe-processing-job --processing-job-name <detail-ProcessingJobName>" in text
+
+
+def _processing_job_event(status, schedule_arn):
+    """A "SageMaker Processing Job State Change" event: its detail mirrors DescribeProcessingJob (as the sibling
+    training-job event's detail mirrors DescribeTrainingJob), FailureReason with quotes and a line break."""
+    name = "model-monitoring-202612020100-0a1b2c3d"
+    detail = {"ProcessingJobName": name, "ProcessingJobStatus": status,
+              "ProcessingJobArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:processing-job/{name}",
+              "FailureReason": 'ClientError: "baseline" not found\nsee the logs', "ExitMessage": "Error"}
+    if schedule_arn is not None:
+        detail["MonitoringScheduleArn"] = schedule_arn
+    return {"version": "0", "id": "e", "source": "aws.sagemaker", "account": ACCOUNT, "region": REGION,
+            "detail-type": "SageMaker Processing Job State Change", "time": "2026-12-02T01:20:00Z",
+            "resources": [], "detail": detail}
+
+
+def test_the_failure_rule_reads_describe_processing_job_fields_and_matches_only_its_schedules(template):
+    """U2: no AWS page shows this event; the rule reads only DescribeProcessingJob members, matches failed or
+    stopped runs of its schedules only, and renders valid text whatever the FailureReason holds (U7)."""
+    from botocore.session import get_session
+    from moto.events.models import EventPattern
+
+    members = get_session().get_service_model("sagemaker").shape_for("DescribeProcessingJobResponse").members
+    (rule,) = template.find_resources("AWS::Events::Rule").values()
+    pattern, (target,) = rule["Properties"]["EventPattern"], rule["Properties"]["Targets"]
+    transformer = target["InputTransformer"]
+    read = set(pattern["detail"]) | {p.removeprefix("$.detail.") for p in transformer["InputPathsMap"].values()}
+    assert read <= set(members), read - set(members)
+    ours = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:monitoring-schedule/fraud-data-quality"
+    (ref,) = pattern["detail"]["MonitoringScheduleArn"]
+    pattern = {**pattern, "detail": {**pattern["detail"], "MonitoringScheduleArn": [ours]}}
+    assert list(ref) == ["Ref"] and ref["Ref"].startswith("Schedule")  # a schedule's Ref is its ARN
+
+    def matches(event):
+        return EventPattern(None, pattern).matches_event(event)
+
+    assert matches(_processing_job_event("Failed", ours)) and matches(_processing_job_event("Stopped", ours))
+    assert not matches(_processing_job_event("Completed", ours))
+    assert not matches(_processing_job_event("Failed", ours.replace("fraud-", "churn-")))  # another schedule's run
+    assert not matches(_processing_job_event("Failed", None))  # a processing job no schedule started
+    text = transformer["InputTemplate"]
+    event = _processing_job_event("Failed", ours)
+    for name, path in transformer["InputPathsMap"].items():
+        text = text.replace(f"<{name}>", event["detail"][path.removeprefix("$.detail.")])
+    lines = [json.loads(line) for line in text.splitlines()]  # raises if a value broke the quoting
+    job = event["detail"]["ProcessingJobName"]
+    assert lines[0] == f"Model Monitor execution {job} of schedule {ours} ended Failed."
 
 
 def test_an_alert_topic_needs_no_statement_per_rule(template):
@@ -194,7 +285,8 @@ def test_composite_model_unhealthy(result, template, topic):
     rule = json.dumps(composite["Properties"]["AlarmRule"])
     alarms = {v["Properties"]["AlarmName"].removeprefix("fraud-dev-"): k
               for k, v in template.find_resources("AWS::CloudWatch::Alarm").items()}
-    members = {"feature-drift-age", "feature-drift-amount", "accuracy", "latency-p99", "5xx-errors"}
+    members = {"feature-drift-age", "feature-drift-amount", "accuracy", "bias-drift-age", "bias-drift-gender",
+               "model-latency", "5xx-errors"}
     for name, logical_id in alarms.items():
         assert (logical_id in rule) == (name in members), name
     assert rule.count("ALARM(") == len(members)
@@ -278,8 +370,19 @@ def test_the_heartbeat_metric_must_have_the_window_as_period():
     ({"accuracy_threshold": 0}, "accuracy_threshold"),
     ({"accuracy_threshold": 1.5}, "accuracy_threshold"),
     ({"accuracy_threshold": True}, "accuracy_threshold"),
-    ({"latency_p99_threshold": Duration.millis(0)}, "latency_p99_threshold"),
-    ({"latency_p99_threshold": 500}, "latency_p99_threshold"),
+    ({"latency_threshold": Duration.millis(0)}, "latency_threshold"),
+    ({"latency_threshold": 500}, "latency_threshold"),
+    ({"latency_threshold": 0}, "latency_threshold"),
+    ({"latency_threshold": Duration.hours(2)}, "latency_threshold"),
+    ({"bias_drift_threshold": 0}, "bias_drift_threshold"),
+    ({"bias_drift_threshold": -1}, "bias_drift_threshold"),
+    ({"bias_drift_threshold": 1.5}, "bias_drift_threshold"),
+    ({"bias_drift_threshold": "x"}, "bias_drift_threshold"),
+    ({"bias_drift_threshold": True}, "bias_drift_threshold"),
+    ({"bias_drift_threshold": float("nan")}, "bias_drift_threshold"),
+    ({"bias_drift": {"age,gender": _bias("age")}}, "bias_drift"),  # the feature-name rule: no commas
+    ({"bias_drift": {" age": _bias("age")}}, "bias_drift"),
+    ({"bias_drift": {"": _bias("age")}}, "bias_drift"),
     ({"errors_5xx_threshold": 0}, "errors_5xx_threshold"),
     ({"drift_window": Duration.hours(25)}, "drift_window"),
     ({"heartbeat_windows": 0}, "heartbeat_windows"),
@@ -328,3 +431,40 @@ def test_quality_metrics_dimensions_and_period():
 def test_bad_quality_metrics_name_the_argument(args, prop):
     with pytest.raises(ValueError, match=f"^QualityMetrics '{prop}': invalid value"):
         QualityMetrics(*args)
+
+
+def test_bias_drift_thresholds_at_the_edges_and_alone():
+    """(0, 1], the range the checker accepts for the same threshold."""
+    stack, topic = _stack()
+    for i, threshold in enumerate((1, 0.5, 1e-6)):
+        alarms = ModelAlarms(stack, f"A{i}", alert_topic=topic, bias_drift={"age": _bias("age")},
+                             bias_drift_threshold=threshold)
+        assert alarms.bias_drift_alarms["age"].node.default_child.threshold == threshold
+        assert alarms.model_unhealthy is not None  # a bias alarm alone makes a composite
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 3)
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {"MetricName": "MaxBiasDrift", "Threshold": 1,
+                                                               "AlarmName": Match.absent()})
+    assert ModelAlarms(stack, "None", alert_topic=topic, bias_drift={}).bias_drift_alarms == {}
+
+
+# ------------------------------------------------------------ latency statistic
+def test_a_percentile_latency_alarm_synthesizes_with_a_warning():
+    """AWS documents Average, Sum, Min, Max, SampleCount for ModelLatency: a p99 alarm may never fire."""
+    stack, topic = _stack()
+    endpoint = EndpointMetrics(ENDPOINT)
+    p99 = ModelAlarms(stack, "P99", alert_topic=topic, model_latency=endpoint.metric_model_latency(statistic="p99"),
+                      latency_threshold=Duration.millis(800))
+    ModelAlarms(stack, "Max", alert_topic=topic, model_latency=endpoint.metric_model_latency(statistic="Maximum"))
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "ModelLatency", "ExtendedStatistic": "p99", "Threshold": 800_000,
+        "AlarmDescription": Match.string_like_regexp("^p99 model latency")})
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "ModelLatency", "Statistic": "Maximum", "Threshold": 1_000_000,  # the 1 s default
+        "AlarmDescription": Match.string_like_regexp("^Maximum model latency")})
+    assert p99.latency_alarm is not None
+    annotations = Annotations.from_stack(stack)
+    annotations.has_warning("/S/P99", Match.string_like_regexp("statistic 'p99': AWS documents Average, Sum"))
+    assert annotations.find_warning("/S/Max", Match.any_value()) == []
+

@@ -11,7 +11,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from aws_cdk.assertions import Capture, Match, Template
+from aws_cdk.assertions import Annotations, Capture, Match, Template
 
 from mlops_cdk import SageMakerExecutionRole, image_uri
 from mlops_cdk.constructs.serving.model_endpoint import ModelEndpoint
@@ -239,15 +239,58 @@ def test_linear_blue_green_with_rollback_on_own_and_given_alarms(tpl, o):
     }})
 
 
-def test_rollback_alarms_watch_5xx_and_p99_latency_each_minute_by_literal_name(tpl):
+def test_rollback_alarms_watch_5xx_and_maximum_latency_each_minute_by_literal_name(tpl):
     common = {"Namespace": "AWS/SageMaker", "Dimensions": DIMENSIONS, "Period": 60, "EvaluationPeriods": 3,
               "DatapointsToAlarm": 3, "TreatMissingData": "notBreaching"}
     tpl.has_resource_properties("AWS::CloudWatch::Alarm", {
         **common, "MetricName": "Invocation5XXErrors", "Statistic": "Sum", "Threshold": 3,
         "ComparisonOperator": "GreaterThanOrEqualToThreshold"})
+    # A statistic AWS documents for ModelLatency (Average, Sum, Min, Max, SampleCount), not a percentile.
     tpl.has_resource_properties("AWS::CloudWatch::Alarm", {
-        **common, "MetricName": "ModelLatency", "ExtendedStatistic": "p99", "Threshold": 250_000,  # microseconds
+        **common, "MetricName": "ModelLatency", "Statistic": "Maximum", "ExtendedStatistic": Match.absent(),
+        "Threshold": 250_000,  # microseconds
         "ComparisonOperator": "GreaterThanThreshold"})
+
+
+def test_role_may_describe_exactly_the_rollback_alarms(tpl, o):
+    """SageMaker reads the auto-rollback alarms with the execution role (deployment guardrails guide)."""
+    stack, endpoint = o["stack"], o["endpoint"]
+    arns = [stack.resolve(a.alarm_arn) for a in (endpoint.error_alarm, endpoint.latency_alarm, o["extra"])]
+    statements = role_statements(tpl.to_json(), _id(stack, o["team"].execution_role))
+    (describe,) = [s for s in statements if "cloudwatch:DescribeAlarms" in _actions(s)]
+    assert _actions(describe) == ["cloudwatch:DescribeAlarms"]
+    assert sorted(map(json.dumps, describe["Resource"])) == sorted(map(json.dumps, arns))
+    # Every rollback alarm the endpoint lists is readable, and nothing else.
+    (endpoint_resource,) = tpl.find_resources("AWS::SageMaker::Endpoint").values()
+    listed = endpoint_resource["Properties"]["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    assert sorted(a["AlarmName"]["Ref"] for a in listed) == sorted(a["Fn::GetAtt"][0] for a in arns)
+
+
+def test_rollback_alarm_grants_follow_the_role(result, o):
+    imported = result.template("Imported")  # an imported mutable role: a policy of the endpoint's stack
+    imported.has_resource_properties("AWS::IAM::Policy", {"Roles": ["team-sagemaker"], "PolicyDocument": {
+        "Statement": Match.array_with([{"Sid": "ReadRollbackAlarms", "Effect": "Allow",
+                                        "Action": "cloudwatch:DescribeAlarms",
+                                        "Resource": Match.array_with([
+                                            {"Fn::GetAtt": [Match.string_like_regexp("^ScoringInvocation5xx"), "Arn"]},
+                                            {"Fn::GetAtt": [Match.string_like_regexp("^ScoringModelLatency"), "Arn"]},
+                                        ])}])}})
+    foreign = result.template("ForeignRole")  # a role of another stack: the endpoint stack's own policy
+    foreign.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({"Sid": "ReadRollbackAlarms", "Action": "cloudwatch:DescribeAlarms"})])}})
+    assert "cloudwatch:DescribeAlarms" not in json.dumps(result.json("Platform"))
+    # An imported role with nothing else to grant gets a policy of its own, which the endpoint waits for.
+    serverless = result.template("Serverless")
+    (policy_id,) = serverless.find_resources("AWS::IAM::Policy", {"Properties": {"PolicyDocument": {
+        "Statement": [Match.object_like({"Sid": "ReadRollbackAlarms"})]}}})
+    serverless.has_resource("AWS::SageMaker::Endpoint", {"DependsOn": Match.array_with([policy_id])})
+
+
+def test_all_at_once_always_sends_a_zero_wait_interval(result):
+    """The SageMaker API requires TrafficRoutingConfig.WaitIntervalInSeconds, all at once included."""
+    result.template("Imported").has_resource_properties("AWS::SageMaker::Endpoint", {"DeploymentConfig": {
+        "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
+                                  "TerminationWaitInSeconds": 300}}})
 
 
 # --------------------------------------------------------------- autoscaling
@@ -541,14 +584,15 @@ _SL = ServerlessInference()
         (lambda: DeploymentPolicy(latency_threshold_ms=0), "latency_threshold_ms"),
         (lambda: DeploymentPolicy(error_threshold=0), "error_threshold"),
         (lambda: DeploymentPolicy(alarm_evaluation_periods=0), "alarm_evaluation_periods"),
+        (lambda: DeploymentPolicy(latency_statistic="SampleCount"), "latency_statistic"),
+        (lambda: DeploymentPolicy(latency_statistic="p101"), "latency_statistic"),
+        (lambda: DeploymentPolicy(latency_statistic="max"), "latency_statistic"),
         (lambda: _endpoint(instance_count=2, deployment=DeploymentPolicy(traffic_routing="canary", size_instances=2)),
          "deployment.size_instances"),
         (lambda: _endpoint(instance_count=1, deployment=DeploymentPolicy(traffic_routing="linear", size_instances=1)),
          "deployment.size_instances"),
         (lambda: (s := _stack()) and _endpoint(s, rollback_alarms=_alarms(s, 9)), "rollback_alarms"),
-        # encryption and network
-        (lambda: (s := _stack()) and _endpoint(s, instance_type="ml.m5d.large", volume_kms_key=kms.Key(s, "K")),
-         "volume_kms_key"),
+        # network
         (lambda: (s := _stack()) and _endpoint(s, vpc_subnets=[ec2.Subnet.from_subnet_id(s, "Sn", "subnet-1")]),
          "security_groups"),
         (lambda: (s := _stack()) and _endpoint(
@@ -596,3 +640,28 @@ def test_accepted_edge_values_and_tokens_pass_through():
     assert len(endpoint.rollback_alarms) == 10
     unversioned = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/marketplace-model"
     assert _endpoint(model_package_arn=unversioned).model is not None
+
+
+# ---------------------------------------------------------- synth warnings
+def test_a_volume_key_on_local_storage_and_a_percentile_synthesize_with_warnings():
+    """Both synthesize; each says what it does not do (the key does not cover NVMe storage; AWS documents
+    no percentile for ModelLatency, so a p99 rollback alarm may never fire)."""
+    stack = _stack()
+    key = kms.Key(stack, "K")
+    _endpoint(stack, instance_type="ml.g5.xlarge", volume_kms_key=key,
+              deployment=DeploymentPolicy(latency_statistic="p99"))
+    quiet = Stack(stack.node.root, "Quiet")
+    _endpoint(quiet, instance_type="ml.m5.large", volume_kms_key=kms.Key(quiet, "K"),
+              deployment=DeploymentPolicy(latency_statistic="Average"))
+    Template.from_stack(stack).has_resource_properties("AWS::SageMaker::EndpointConfig", {
+        "KmsKeyId": stack.resolve(key.key_arn), "ProductionVariants": [Match.object_like({
+            "InstanceType": "ml.g5.xlarge"})]})
+    Template.from_stack(stack).has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "ModelLatency", "ExtendedStatistic": "p99"})
+    annotations = Annotations.from_stack(stack)
+    annotations.has_warning("/S/E", Match.string_like_regexp(
+        r"ml\.g5\.xlarge: the key encrypts only the EBS volume.*does not encrypt instance local storage"))
+    annotations.has_warning("/S/E", Match.string_like_regexp(r"latency_statistic 'p99': AWS documents Average"))
+    Template.from_stack(quiet).has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "ModelLatency", "Statistic": "Average"})
+    assert Annotations.from_stack(quiet).find_warning("*", Match.any_value()) == []

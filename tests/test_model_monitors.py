@@ -304,7 +304,9 @@ def test_bias_job_reads_ground_truth_and_its_shipped_config(template, objects):
     template.has_resource_properties(JOB_TYPES["ModelBias"], {
         "ModelBiasAppSpecification": Match.object_like({"ConfigUri": config_uri}),
         "ModelBiasJobInput": Match.object_like({"EndpointInput": Match.object_like(
-            {"ProbabilityAttribute": "0", "ProbabilityThresholdAttribute": 0.5})}),
+            {"ProbabilityAttribute": "0", "ProbabilityThresholdAttribute": 0.5,
+             # no offsets given, daily: the day that ended a day ago, so its labels had a day to arrive
+             "StartTimeOffset": "-PT48H", "EndTimeOffset": "-PT24H"})}),
         "ModelBiasBaselineConfig": Match.absent(),
     })
     assert re.fullmatch(r"s3://cdk-[a-z0-9]+-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}/[0-9a-f]{64}\.json",
@@ -361,6 +363,36 @@ def test_imported_role_bucket_and_key(result):
             f":s3:::team-ml-data/monitoring/{schedule_name}/*"
     for policy in policies.values():
         assert policy["Properties"]["Roles"] == ["team-sagemaker"]
+
+
+@pytest.mark.parametrize("cls", [ModelQualityMonitor, BiasMonitor, DataQualityMonitor, FeatureAttributionMonitor])
+def test_hourly_runtime_limit_per_monitor_type(cls):
+    """MonitoringStoppingCondition: hourly data quality and explainability up to 3600 s, model quality and bias 1800."""
+    hourly = MonitorSchedule.hourly()
+    options = {ModelQualityMonitor: {"options": ModelQualityOptions(schedule=hourly)},
+               BiasMonitor: {"options": BiasOptions(facet_name=0, schedule=hourly)},
+               DataQualityMonitor: {"schedule": hourly},
+               FeatureAttributionMonitor: {"options": FeatureAttributionOptions(
+                   model_name="m", shap_baseline=[[1, 2]], schedule=hourly)}}[cls]
+    limit = 1800 if cls in (ModelQualityMonitor, BiasMonitor) else 3600
+    monitor = _build(cls, **options)
+    assert monitor.job_definition.stopping_condition.max_runtime_in_seconds == limit  # the default fits
+    assert _build(cls, **options, max_runtime=Duration.seconds(limit)).job_definition.stopping_condition \
+        .max_runtime_in_seconds == limit
+    with pytest.raises(ValueError, match=rf"^{cls.__name__} 'max_runtime': invalid value"):
+        _build(cls, **options, max_runtime=Duration.seconds(limit + 1))
+    daily = {k: (type(v)(**{**v.__dict__, "schedule": MonitorSchedule.daily()}) if k == "options" else
+                 MonitorSchedule.daily()) for k, v in options.items()}
+    assert _build(cls, **daily).job_definition.stopping_condition.max_runtime_in_seconds == 3600
+
+
+def test_an_hourly_model_quality_refusal_says_why():
+    with pytest.raises(ValueError) as err:
+        _build(ModelQualityMonitor, options=ModelQualityOptions(schedule=MonitorSchedule.hourly()),
+               max_runtime=Duration.minutes(45))
+    assert str(err.value).startswith("ModelQualityMonitor 'max_runtime': invalid value '45 minutes'; allowed: "
+                                     "a Duration from 1 second to 30 minutes on an hourly schedule")
+    assert "at most 1800 s" in str(err.value)
 
 
 def test_an_immutable_role_gets_no_policy(result):
@@ -431,7 +463,7 @@ def _build(cls, **props):
     key, bucket, role = _plain(stack)
     base = dict(endpoint=ModelEndpoint.from_endpoint_name(stack, "E", "ep"), role=role, output_bucket=bucket)
     if cls is BiasMonitor:
-        base["options"] = BiasOptions(facet_name="age")
+        base["options"] = BiasOptions(facet_name=0)
     if cls is FeatureAttributionMonitor:
         base["options"] = FeatureAttributionOptions(model_name="m", shap_baseline=[[1, 2]])
     base.update(props)
@@ -460,6 +492,11 @@ def _build(cls, **props):
     (ModelQualityMonitor, {"ground_truth_prefix": "/labels/"}, "ground_truth_prefix"),
     (BiasMonitor, {"options": ModelQualityOptions()}, "options"),
     (FeatureAttributionMonitor, {"options": None}, "options"),
+    # hourly model-quality and bias jobs: SageMaker allows 1800 s (ground-truth merge + analysis)
+    (ModelQualityMonitor, {"options": ModelQualityOptions(schedule=MonitorSchedule.hourly()),
+                           "max_runtime": Duration.hours(1)}, "max_runtime"),
+    (BiasMonitor, {"options": BiasOptions(facet_name=0, schedule=MonitorSchedule.hourly()),
+                   "max_runtime": Duration.minutes(31)}, "max_runtime"),
 ])
 def test_bad_props_name_the_prop(cls, props, prop):
     with pytest.raises(ValueError, match=rf"^{cls.__name__} '{re.escape(prop)}': invalid value"):
@@ -506,6 +543,13 @@ def test_a_bucket_without_key_needs_an_encryption_key():
     (lambda: BiasOptions(facet_name=["a", "b"], facet_values_or_threshold=[1]), "BiasOptions",
      "facet_values_or_threshold"),
     (lambda: BiasOptions(facet_name="age", headers=["a", "a"]), "BiasOptions", "headers"),
+    # a column given by name needs headers (captured CSV has no header row), and must be among them
+    (lambda: BiasOptions(facet_name="age"), "BiasOptions", "headers"),
+    (lambda: BiasOptions(facet_name=[0, "age"]), "BiasOptions", "headers"),
+    (lambda: BiasOptions(facet_name=0, label="is_fraud"), "BiasOptions", "headers"),
+    (lambda: BiasOptions(facet_name=0, group_variable="region"), "BiasOptions", "headers"),
+    (lambda: BiasOptions(facet_name="agee", headers=HEADERS), "BiasOptions", "facet_name"),
+    (lambda: BiasOptions(facet_name=0, group_variable="region", headers=HEADERS), "BiasOptions", "group_variable"),
     (lambda: FeatureAttributionOptions(model_name="bad_name", shap_baseline=[[1]]), "FeatureAttributionOptions",
      "model_name"),
     (lambda: FeatureAttributionOptions(model_name="m", shap_baseline=[[1, 2], [1]]), "FeatureAttributionOptions",
@@ -531,7 +575,37 @@ def test_options_refuse_tokens_in_the_generated_config():
     with pytest.raises(ValueError, match="^FeatureAttributionOptions 'model_name': invalid value .*literal"):
         FeatureAttributionOptions(model_name=name, shap_baseline=[[1]])
     with pytest.raises(ValueError, match="^BiasOptions 'facet_name': invalid value"):
-        BiasOptions(facet_name=name)
+        BiasOptions(facet_name=name, headers=HEADERS)
+
+
+def test_named_columns_need_headers_indices_do_not():
+    with pytest.raises(ValueError) as err:
+        BiasOptions(facet_name="age")
+    assert str(err.value).startswith("BiasOptions 'headers': invalid value None; allowed: the column names")
+    assert "facet_name is given by name ('age')" in str(err.value)
+    by_index = BiasOptions(facet_name=[0, 2], facet_values_or_threshold=[40, "grocery"], label=3, group_variable=1)
+    assert "headers" not in by_index.analysis_config()
+    # A label may be a JSONPath into JSON Lines output: named, it needs headers but need not be one of them.
+    named = BiasOptions(facet_name=["age", 2], headers=HEADERS, label="is_fraud", group_variable="merchant")
+    assert named.analysis_config()["headers"] == HEADERS
+
+
+# ---------------------------------------------------- offsets for late labels
+@pytest.mark.parametrize("options", [ModelQualityOptions, lambda **kw: BiasOptions(facet_name=0, **kw)])
+@pytest.mark.parametrize("schedule, hours", [
+    (MonitorSchedule.daily(), 24), (MonitorSchedule.hourly(), 1), (MonitorSchedule.every(6), 6),
+    (MonitorSchedule.every(5), 4),  # the shortest gap between runs
+])
+def test_default_window_is_the_interval_that_ended_one_interval_ago(options, schedule, hours):
+    """Ground truth arrives late: a run at T analyses [T - 2 intervals, T - 1 interval] (AWS: "specify offsets")."""
+    built = options(schedule=schedule)
+    assert (built.start_time_offset, built.end_time_offset) == (f"-PT{2 * hours}H", f"-PT{hours}H")
+
+
+def test_given_offsets_are_kept():
+    options = ModelQualityOptions(start_time_offset="-P8D", end_time_offset="-P1D")
+    assert (options.start_time_offset, options.end_time_offset) == ("-P8D", "-P1D")
+    assert ModelQualityOptions(end_time_offset="-PT3H").start_time_offset is None  # one given: the other is SageMaker's
 
 
 def test_default_options_read_a_binary_score_in_column_zero():

@@ -314,13 +314,19 @@ def test_registry_and_gate_in_different_stacks(result):
 
 
 # ------------------------------------------------------------ BaselinePublisher
+# Exactly the keys the publisher writes (no wildcard): the four baselines and the manifest.
+PUBLISHED = ("baselines/data-quality/statistics.json", "baselines/data-quality/constraints.json",
+             "baselines/drift/baseline_histogram.json", "baselines/bias/bias_baseline.json", "baselines/current.json")
+
+
 def test_baselines_on_approval_copy_from_the_pipeline_prefix_to_baselines(built, tpl, result):
     stack, baselines, team = built["stack"], built["baselines"], built["team"]
     tpl.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": {
-        "MODEL_PACKAGE_GROUP": GROUP, "DATA_BUCKET": _ref(stack, team.data_bucket),
+        "MODEL_PACKAGE_GROUP": GROUP, "DATA_BUCKET": _ref(stack, team.data_bucket), "SOURCE_PREFIX": "fraud-training/",
         "STATISTICS_KEY": "baselines/data-quality/statistics.json",
         "CONSTRAINTS_KEY": "baselines/data-quality/constraints.json",
-        "HISTOGRAM_KEY": "baselines/drift/baseline_histogram.json", "MANIFEST_KEY": "baselines/current.json"}}})
+        "HISTOGRAM_KEY": "baselines/drift/baseline_histogram.json",
+        "BIAS_BASELINE_KEY": "baselines/bias/bias_baseline.json", "MANIFEST_KEY": "baselines/current.json"}}})
     tpl.has_resource_properties("AWS::Events::Rule", {
         "EventPattern": Match.object_like({"detail": {"ModelPackageGroupName": [GROUP],
                                                       "ModelApprovalStatus": ["Approved"]}}),
@@ -331,7 +337,7 @@ def test_baselines_on_approval_copy_from_the_pipeline_prefix_to_baselines(built,
         ("sagemaker:DescribeModelPackage", _j(PACKAGES)),
         ("sagemaker:ListModelPackages", _j(PACKAGES)),
         ("s3:GetObject", _objects(stack, team.data_bucket, "fraud-training/*")),
-        ("s3:PutObject", _objects(stack, team.data_bucket, "baselines/*")),
+        *(("s3:PutObject", _objects(stack, team.data_bucket, target)) for target in PUBLISHED),
         ("kms:Decrypt", key), ("kms:GenerateDataKey", key),
     }
 
@@ -342,7 +348,8 @@ def test_baselines_on_imported_resources(built, result):
     partition = {"Ref": "AWS::Partition"}
     assert _of(pairs, "s3:", "kms:") == {
         ("s3:GetObject", _j({"Fn::Join": ["", ["arn:", partition, ":s3:::team-ml-data/team-training/*"]]})),
-        ("s3:PutObject", _j({"Fn::Join": ["", ["arn:", partition, ":s3:::team-ml-data/baselines/*"]]})),
+        *(("s3:PutObject", _j({"Fn::Join": ["", ["arn:", partition, f":s3:::team-ml-data/{target}"]]}))
+          for target in PUBLISHED),
         ("kms:Decrypt", _j(KEY_ARN)), ("kms:GenerateDataKey", _j(KEY_ARN)),
     }
 

@@ -20,8 +20,9 @@ from aws_cdk import App, Duration, Environment, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from aws_cdk.assertions import Capture, Match
+from aws_cdk.assertions import Capture, Match, Template
 from moto.events.models import EventPattern
 
 from mlops_cdk.constructs.build.sagemaker_pipeline import SageMakerPipeline
@@ -35,7 +36,9 @@ from tests.harness import ACCOUNT, REGION, imported_resources, logical_id, logic
 ENV = Environment(account=ACCOUNT, region=REGION)
 DECLARED = ("ProcessingInstanceType", "TrainingInstanceType", "InputData", "TrainingRounds", "LearningRate",
             "AccuracyThreshold", "ModelApprovalStatus", "Reason")
-# SageMaker lower-cases pipeline names in ARNs (and so in its events and in IAM).
+# SageMaker lower-cases pipeline names in ARNs (and so in its events and in IAM): `aws sagemaker list-pipelines`
+# shows PipelineName AbalonePipeline with PipelineArn .../pipeline/abalonepipeline (public CLI transcript,
+# alfredcs/SM_Pipeline_Demo README). The own stack imports "Fraud-Training": its rules must match this ARN.
 PIPELINE_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/fraud-training"
 OTHER_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/churn-training"
 QUALITY_ALARM_ARN = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:fraud-accuracy-drop"
@@ -321,7 +324,8 @@ def notification_rules(template, arn) -> dict[str, dict]:
 
 def test_each_status_of_the_pipeline_has_a_rule_matching_only_it(own):
     rules = notification_rules(own, PIPELINE_ARN)
-    assert set(rules) == {"Executing", "Succeeded", "Failed", "Stopped"}
+    # CompletedWithFailures: the sixth PipelineExecutionStatus (botocore), notified by default like Failed.
+    assert set(rules) == {"Executing", "Succeeded", "Failed", "Stopped", "CompletedWithFailures"}
     for status, rule in rules.items():
         assert matches(resolve(rule["EventPattern"]), status_event(PIPELINE_ARN, status))
         assert not matches(resolve(rule["EventPattern"]), status_event(OTHER_ARN, status))
@@ -356,8 +360,13 @@ def test_templates_only_use_fields_that_cannot_break_the_quoting(own):
 @pytest.mark.parametrize("which", ["own", "imported"])
 def test_failures_go_to_the_notifier_which_may_only_read_runs_and_publish(request, which):
     template = request.getfixturevalue(which)
-    (failed,) = notification_rules(template, PIPELINE_ARN)["Failed"]["Targets"]
+    rules = notification_rules(template, PIPELINE_ARN)
+    (failed,) = rules["Failed"]["Targets"]
+    (completed_with_failures,) = rules["CompletedWithFailures"]["Targets"]
     function = failed["Arn"]["Fn::GetAtt"][0]
+    assert completed_with_failures["Arn"] == failed["Arn"]  # one notifier for both
+    assert len(template.find_resources("AWS::Lambda::Function", {"Properties": {
+        "Description": Match.string_like_regexp("^Publishes why a run")}})) == 1
     role = template.to_json()["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
     statements = policy_statements(template, role)
     read = {"Sid": "ReadThisPipelinesExecutions", "Effect": "Allow", "Resource": f"{PIPELINE_ARN}/execution/*",
@@ -392,6 +401,22 @@ def test_text_failures_for_the_other_pipeline(own):
     assert lines[0] == "Retraining pipeline churn-training: execution FAILED"  # the name in the ARN
     assert lines[-1] == f"Why: aws sagemaker list-pipeline-execution-steps --pipeline-execution-arn {OTHER_ARN}" \
                         "/execution/p4jn9xou8a8s"
+
+
+def test_text_completed_with_failures_says_why(own):
+    stack = Stack(App(), "S")
+    pipeline = SageMakerPipeline.from_pipeline_name(stack, "P", "fraud-training")
+    PipelineNotifications(stack, "N", pipeline=pipeline, topic=sns.Topic(stack, "T"), failure_details=False,
+                          statuses=["CompletedWithFailures"])
+    template = Template.from_stack(stack)
+    (rule,) = template.find_resources("AWS::Events::Rule").values()
+    assert rule["Properties"]["EventPattern"]["detail"]["currentPipelineExecutionStatus"] == ["CompletedWithFailures"]
+    template.resource_count_is("AWS::Lambda::Function", 0)
+    (target,) = rule["Properties"]["Targets"]
+    lines = render(target["InputTransformer"], status_event("arn:aws:sagemaker:r:1:pipeline/fraud-training",
+                                                            "CompletedWithFailures"))
+    assert lines[0] == "Retraining pipeline fraud-training: execution COMPLETED WITH FAILURES"
+    assert lines[-1].startswith("Why: aws sagemaker list-pipeline-execution-steps --pipeline-execution-arn ")
 
 
 # ============================================================== compliance

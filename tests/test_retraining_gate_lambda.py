@@ -635,6 +635,23 @@ def test_a_failed_run_is_published_with_its_reason_steps_and_trigger(aws, failed
     assert failed_run in text and "Could not read" not in text
 
 
+def test_a_run_completed_with_failures_is_published_with_its_failed_steps(aws, failed_run):
+    """CompletedWithFailures, the sixth PipelineExecutionStatus, is reported like Failed, details fetched."""
+    set_status(failed_run, "CompletedWithFailures")
+    inbox = Inbox()
+    client = WithSteps(aws, FAILED_STEPS, failure_reason="Step failure: One or multiple steps failed.")
+    result = N.notify(status_event(failed_run, status="CompletedWithFailures"), notifier_config(inbox),
+                      N.Clients(client, inbox.sns))
+    assert result["decision"] == "notified"
+    (message,) = inbox.messages()
+    assert message["Subject"] == f"Retraining COMPLETED WITH FAILURES: {PIPELINE}"
+    text = message["Message"]
+    assert text.startswith(f"Retraining pipeline {PIPELINE}: execution COMPLETED WITH FAILURES\n")
+    assert "Failure reason: Step failure: One or multiple steps failed." in text
+    assert '- CheckAccuracy: Model accuracy 0.81 is below the threshold 0.85 ("AccuracyThreshold")' in text
+    assert "Started because: DataDrift" in text and "Could not read" not in text
+
+
 def test_unreadable_details_do_not_suppress_the_alert(aws, failed_run):
     inbox = Inbox()
     client = WithSteps(aws, broken={"describe_pipeline_execution", "list_pipeline_execution_steps"})
@@ -653,6 +670,8 @@ OTHER_EVENTS = {  # execution ARN -> event
                                                                         "pipelineExecutionArn": "nope"}},
                           "invalid_event"),
     "succeeded": (lambda arn: status_event(arn, status="Succeeded"), "skipped"),
+    "stopped": (lambda arn: status_event(arn, status="Stopped"), "skipped"),
+    "unhashable status": (lambda arn: status_event(arn, status=["Failed"]), "skipped"),
     "other pipeline": (lambda arn: status_event(arn, pipeline_arn=f"arn:aws:sagemaker:{REGION}:123456789012:"
                                                                    "pipeline/other"), "skipped"),
 }

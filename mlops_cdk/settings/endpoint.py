@@ -18,6 +18,9 @@ serverless memory 1024-6144 MB in 1 GB steps and concurrency 1-200; canary
 size at most 50 % and linear steps 10-50 % of the variant's instances;
 traffic-shift waits and termination wait 0-3600 s; deployment timeout
 600-28800 s and larger than the waits it contains; at most 10 rollback alarms.
+Latency statistics: AWS documents Average, Sum, Minimum, Maximum and SampleCount
+for ``ModelLatency``/``OverheadLatency`` (no percentiles), so the rollback alarm
+uses one of those unless a percentile is asked for explicitly.
 """
 
 from __future__ import annotations
@@ -37,9 +40,14 @@ MAX_CONCURRENCY = 200
 MAX_WAIT_SECONDS = 3600
 MIN_EXECUTION_TIMEOUT, MAX_EXECUTION_TIMEOUT = 600, 28800
 MAX_ROLLBACK_ALARMS = 10
+# "Valid statistics" of AWS/SageMaker ModelLatency and OverheadLatency (SageMaker developer guide,
+# "Amazon SageMaker AI metrics in Amazon CloudWatch"); a percentile is not among them.
+LATENCY_STATISTICS = ("Average", "Sum", "Minimum", "Maximum", "SampleCount")
+_ROLLBACK_LATENCY_STATISTICS = ("Maximum", "Average", "Minimum")
+_PERCENTILE_RE = re.compile(r"^p(\d{1,2}(\.\d{1,10})?|100)$")
 
-# Families whose instances come with local NVMe instance storage, encrypted by
-# the instance hardware: SageMaker rejects an EndpointConfig KmsKeyId for them.
+# Families whose instances come with local NVMe instance storage, encrypted by the instance
+# hardware: an EndpointConfig KmsKeyId encrypts only their EBS volume, not that storage.
 # A 'd' among the attribute letters after the generation (m5d, c6gd, r7gd,
 # g4dn, p3dn, p4d, p4de, c6id) means instance storage; these have it without one:
 _LOCAL_STORAGE_FAMILIES = frozenset(
@@ -49,7 +57,7 @@ _D_FAMILY_RE = re.compile(r"^[a-z]+\d+[a-z]*d[a-z]*$")
 
 
 def has_instance_storage(instance_type: str) -> bool:
-    """Whether ``instance_type`` has local NVMe storage (then no ``KmsKeyId`` is allowed on its endpoint config)."""
+    """Whether ``instance_type`` has local NVMe storage (a ``KmsKeyId`` of its endpoint config does not cover it)."""
     family = instance_type.split(".")[1] if instance_type.count(".") >= 2 else ""
     return bool(_D_FAMILY_RE.match(family)) or family in _LOCAL_STORAGE_FAMILIES or family.startswith(("p6", "p6e"))
 
@@ -143,8 +151,14 @@ class DeploymentPolicy(Settings):
       (600-28800, larger than its waits); ``None`` leaves SageMaker's default.
     * Rollback alarms (the endpoint creates them; any alarm tripping during a
       baking period rolls traffic back to the old fleet): ``Invocation5XXErrors``
-      sum >= ``error_threshold`` and ``ModelLatency`` p99 > ``latency_threshold_ms``,
-      each for ``alarm_evaluation_periods`` consecutive minutes.
+      sum >= ``error_threshold`` and ``ModelLatency`` ``latency_statistic`` >
+      ``latency_threshold_ms``, each for ``alarm_evaluation_periods`` consecutive minutes.
+    * ``latency_statistic``: ``Maximum`` (default), ``Average`` or ``Minimum``, the
+      statistics AWS documents for ``ModelLatency``. Maximum because during a canary or
+      linear shift both fleets publish under the same variant: an average is diluted by
+      the old fleet's share of traffic, the slowest request is not. A percentile
+      (``p99``) is accepted for accounts that have checked CloudWatch serves it for this
+      metric (AWS does not document one); the endpoint then adds a synth warning.
     """
 
     traffic_routing: str = "all_at_once"
@@ -156,6 +170,7 @@ class DeploymentPolicy(Settings):
     error_threshold: int = 1
     latency_threshold_ms: int = 1000
     alarm_evaluation_periods: int = 2
+    latency_statistic: str = "Maximum"
 
     @classmethod
     def _check(cls, values: Mapping[str, Any], owner: str, path: str) -> None:
@@ -194,10 +209,21 @@ class DeploymentPolicy(Settings):
         _int(owner, _prop(path, "error_threshold"), values["error_threshold"], 1)
         _int(owner, _prop(path, "latency_threshold_ms"), values["latency_threshold_ms"], 1)
         _int(owner, _prop(path, "alarm_evaluation_periods"), values["alarm_evaluation_periods"], 1, 60)
+        statistic = values["latency_statistic"]
+        if not isinstance(statistic, str) or not (
+                statistic in _ROLLBACK_LATENCY_STATISTICS or _PERCENTILE_RE.match(statistic)):
+            raise invalid(owner, _prop(path, "latency_statistic"), statistic,
+                          " | ".join(_ROLLBACK_LATENCY_STATISTICS) + " (documented for ModelLatency), or a "
+                          "percentile like 'p99' (not documented by AWS for ModelLatency)")
 
     @property
     def cfn_type(self) -> str:
         return self.traffic_routing.upper()
+
+    @property
+    def latency_statistic_documented(self) -> bool:
+        """Whether AWS documents ``latency_statistic`` for ``ModelLatency`` (percentiles are not)."""
+        return self.latency_statistic in LATENCY_STATISTICS
 
 
 def _steps(routing: str, percent: int | None) -> int:
@@ -225,8 +251,8 @@ def check_endpoint_combination(
     network_isolation: bool | None,
     vpc: bool,
     vpc_prop: str,
-    volume_kms: bool,
-    volume_kms_prop: str,
+    volume_kms: bool = False,
+    volume_kms_prop: str = "volume_kms_key",
 ) -> None:
     """The rules that involve several settings; ``path`` prefixes every prop name in errors.
 
@@ -234,7 +260,13 @@ def check_endpoint_combination(
     isolation and multiple variants as unsupported for Serverless Inference,
     and its auto scaling is of provisioned concurrency, not instances; a
     serverless variant has no instance type, count or instance-sized canary.
+
+    ``volume_kms`` / ``volume_kms_prop`` are kept for callers but no longer refuse
+    anything: a volume key on an instance type with local NVMe storage encrypts its
+    EBS volume only (SageMaker API, ``CreateEndpointConfig.KmsKeyId``), which
+    ``ModelEndpoint`` states as a synth warning.
     """
+    del volume_kms, volume_kms_prop
     if serverless is not None:
         reason = "SageMaker Serverless Inference does not support it"
         if instance_type is not None:
@@ -263,10 +295,6 @@ def check_endpoint_combination(
     require_instance_type(owner, _prop(path, "instance_type"), instance_type)
     if not is_token(instance_count):
         _int(owner, _prop(path, "instance_count"), instance_count, 1)
-    if volume_kms and not is_token(instance_type) and has_instance_storage(instance_type):
-        raise invalid(owner, _prop(path, volume_kms_prop), "a KMS key",
-                      f"none with {instance_type} (its local NVMe instance storage is encrypted by the "
-                      "hardware; SageMaker rejects a KmsKeyId for instance types with local storage)")
     if autoscaling is not None and not is_token(instance_count):
         if not autoscaling.min_capacity <= instance_count <= autoscaling.max_capacity:
             raise invalid(owner, _prop(path, "instance_count"), instance_count,

@@ -116,7 +116,10 @@ class FeatureGroup(_FeatureGroupBase):
       * the offline store (on by default) at
         ``s3://<bucket>/<offline_store_prefix><feature_group_name>/``, encrypted
         with ``offline_store_key`` (default: the bucket's key), catalogued in
-        Glue (table format Glue or Iceberg);
+        Glue (table format Glue or Iceberg, Iceberg only with table creation on):
+        Feature Store creates the table (``glue_database``/``glue_table_name``
+        name it, else it picks the name) unless ``disable_glue_table_creation``
+        (then those two name a table you manage);
       * when no ``role`` is given and the offline store is on: a role trusted
         by ``sagemaker.amazonaws.com``. Whatever the role, the group gives it
         one policy (``OfflineStoreAccess``): write this group's prefix, use the
@@ -169,7 +172,7 @@ class FeatureGroup(_FeatureGroupBase):
         ttl = ttl_duration(online_store_ttl) if online_store_ttl is not None else None
         require_choice(_OWNER, "table_format", table_format, TABLE_FORMATS)
         require_key_prefix(_OWNER, "offline_store_prefix", offline_store_prefix)
-        check_catalog(disable_glue_table_creation, glue_database, glue_table_name)
+        check_catalog(disable_glue_table_creation, glue_database, glue_table_name, table_format)
         check_throughput(throughput_mode, provisioned_read_capacity_units, provisioned_write_capacity_units,
                          online_store_enabled)
         super().__init__(scope, id, physical_name=feature_group_name)
@@ -266,9 +269,8 @@ class FeatureGroup(_FeatureGroupBase):
         return SecureBucket(holder, "Bucket", encryption_key=self._key(), access_logs_bucket=logs,
                             removal_policy=self._removal_policy)
 
-    # CfnFeatureGroup types OnlineStoreConfig/OfflineStoreConfig as JSON (``Any``):
-    # jsii would serialize the *Property structs with camelCase keys, which
-    # CloudFormation rejects, so these are plain dicts with the template's keys.
+    # CfnFeatureGroup types the store configs as JSON (``Any``): jsii would serialize the *Property
+    # structs with camelCase keys, which CloudFormation rejects, so these are dicts with the template's keys.
     def _online_store_config(self, ttl: dict[str, Any] | None) -> dict[str, Any]:
         if self.online_store_key is None:
             return {"EnableOnlineStore": False}
@@ -288,10 +290,9 @@ class FeatureGroup(_FeatureGroupBase):
             "DisableGlueTableCreation": disable_glue_table_creation,
             "TableFormat": self.table_format,
         }
-        if disable_glue_table_creation and self.glue_table_name is not None:
-            config["DataCatalogConfig"] = {
-                "Catalog": DATA_CATALOG, "Database": self.glue_database, "TableName": self.glue_table_name,
-            }
+        if self.glue_table_name is not None:  # names the table Feature Store creates, or yours when creation is off
+            config["DataCatalogConfig"] = {"Catalog": DATA_CATALOG, "Database": self.glue_database,
+                                           "TableName": self.glue_table_name}
         return config
 
     def _grant_offline_store_write(self, bucket: s3.IBucket, role: iam.IRole) -> iam.Policy:
@@ -341,17 +342,12 @@ class FeatureGroup(_FeatureGroupBase):
                 arn(service="glue", resource="table", resource_name=f"{database}/{table}")]
 
     def _wildcard_reasons(self, objects: str, glue: list[str]) -> list[tuple[Any, str]]:
-        reasons = [(
-            objects,
-            f"Object keys under this feature group's own offline-store prefix '{self.offline_store_prefix}' "
-            "are created by Feature Store at run time (account/region/table/partition paths).",
-        )]
-        if glue:
-            reasons.append((
-                glue[-1],
-                "Feature Store names the offline-store Glue table '<group>_<creation epoch>' at creation time; "
-                "the wildcard covers only that suffix of this group's table.",
-            ))
+        reasons = [(objects, f"Object keys under this feature group's own offline-store prefix "
+                             f"'{self.offline_store_prefix}' are created by Feature Store at run time "
+                             "(account/region/table/partition paths).")]
+        if glue and self.glue_table_name is None:  # a named table is granted exactly
+            reasons.append((glue[-1], "Feature Store names the offline-store Glue table '<group>_<creation epoch>' "
+                                      "at creation time; the wildcard covers only that suffix of this group's table."))
         return reasons
 
     # -------------------------------------------------------------- grants

@@ -145,14 +145,21 @@ def check_stores(online: Any, offline: Any, ttl: Any, description: Any) -> None:
         raise invalid(_OWNER, "description", description, f"a string of at most {MAX_DESCRIPTION_LENGTH} characters")
 
 
-def check_catalog(disable: Any, database: Any, table: Any) -> None:
-    """An existing Glue table (database and table together) only when Feature Store does not create one."""
+def check_catalog(disable: Any, database: Any, table: Any, table_format: Any = "Glue") -> None:
+    """Glue table names (database and table together) and the table format, as the SageMaker API allows them.
+
+    ``OfflineStoreConfig.DisableGlueTableCreation``: with creation on, a ``DataCatalogConfig``
+    names the table Feature Store creates; with creation off, it names a table you manage;
+    and "the Iceberg table format is only supported when this is set to False".
+    """
     require_bool(_OWNER, "disable_glue_table_creation", disable)
+    if table_format == "Iceberg" and disable:
+        raise invalid(_OWNER, "table_format", table_format,
+                      "'Glue' when disable_glue_table_creation=True (SageMaker supports Iceberg only with "
+                      "Glue table creation on)")
     for prop, value in (("glue_database", database), ("glue_table_name", table)):
         if value is None or is_token(value):
             continue
-        if not disable:  # SageMaker rejects a DataCatalogConfig when it creates the table itself
-            raise invalid(_OWNER, prop, value, "None unless disable_glue_table_creation=True")
         require_pattern(_OWNER, prop, value, GLUE_NAME_RE, "1-255 characters of a-z, 0-9 and '_'")
     if (database is None) != (table is None):
         prop, value = ("glue_table_name", table) if table is None else ("glue_database", database)

@@ -52,11 +52,13 @@ class BiasMonitor(_ClarifyMonitor):
     (``options.schedule``) and the analysis-config asset. Ground truth is read under
     ``ground_truth_prefix`` (``locations.GROUND_TRUTH``) of ``ground_truth_bucket`` (default
     ``output_bucket``). ``options`` (a ``BiasOptions``) holds the facet, labels and where the
-    prediction is; everything else is ``MonitorBase``'s.
+    prediction is; everything else is ``MonitorBase``'s. On an hourly schedule ``max_runtime``
+    defaults to, and may be at most, 30 minutes (SageMaker's cap).
     """
 
     MONITORING_TYPE = "ModelBias"
     PROPS_PREFIX = "model_bias"
+    HOURLY_MAX_RUNTIME = 1800  # SageMaker: the ground-truth merge and the analysis share an hourly run
 
     def __init__(
         self,

@@ -30,12 +30,14 @@ class ModelQualityMonitor(MonitorBase):
     its schedule (``options.schedule``, daily by default). Ground truth is read under
     ``ground_truth_prefix`` (``locations.GROUND_TRUTH``) of ``ground_truth_bucket`` (default
     ``output_bucket``), where your labelling process writes it. ``options`` (a
-    ``ModelQualityOptions``) says what to compute; everything else is ``MonitorBase``'s.
+    ``ModelQualityOptions``) says what to compute; everything else is ``MonitorBase``'s. On an
+    hourly schedule ``max_runtime`` defaults to, and may be at most, 30 minutes (SageMaker's cap).
     """
 
     MONITORING_TYPE = "ModelQuality"
     PROPS_PREFIX = "model_quality"
     IMAGE = "modelmonitor"
+    HOURLY_MAX_RUNTIME = 1800  # SageMaker: the ground-truth merge and the analysis share an hourly run
 
     def __init__(
         self,

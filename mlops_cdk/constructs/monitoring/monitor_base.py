@@ -107,7 +107,10 @@ class MonitorBase(Construct):
       * ``baseline_bucket`` -- where the baselines are (default ``output_bucket``);
       * ``schedule_name`` -- at most 54 characters (default: unique per construct path);
       * ``instance_type`` (``ml.m5.xlarge``), ``instance_count`` (1), ``volume_size_gb`` (20),
-        ``max_runtime`` (1 hour; at most the schedule's ``interval_hours``);
+        ``max_runtime`` (at most the schedule's ``interval_hours``, and on an hourly schedule at
+        most ``HOURLY_MAX_RUNTIME``: 1 hour, 30 minutes for model quality and bias, whose run
+        SageMaker splits between a ground-truth merge job and the analysis; default 1 hour
+        within those limits);
       * ``enable_cloudwatch_metrics`` (True) -- the container publishes its metrics;
       * ``network_isolation`` (True except for feature attribution, whose Clarify job calls a
         shadow endpoint); ``subnets`` + ``security_groups`` run the job in a VPC;
@@ -123,6 +126,8 @@ class MonitorBase(Construct):
     PROPS_PREFIX: ClassVar[str]  # data_quality | model_quality | model_bias | model_explainability
     IMAGE: ClassVar[str]  # modelmonitor | clarify
     DEFAULT_NETWORK_ISOLATION: ClassVar[bool] = True
+    # SageMaker's cap on MaxRuntimeInSeconds for an hourly schedule (MonitoringStoppingCondition).
+    HOURLY_MAX_RUNTIME: ClassVar[int] = 3600
 
     def __init__(
         self,
@@ -143,7 +148,7 @@ class MonitorBase(Construct):
         instance_type: str = "ml.m5.xlarge",
         instance_count: int = 1,
         volume_size_gb: int = 20,
-        max_runtime: Duration = Duration.hours(1),
+        max_runtime: Duration | None = None,
         enable_cloudwatch_metrics: bool = True,
         network_isolation: bool | None = None,
         subnets: Sequence[ec2.ISubnet] = (),
@@ -165,7 +170,7 @@ class MonitorBase(Construct):
         require_instance_type(owner, "instance_type", instance_type)
         require_int(owner, "instance_count", instance_count, minimum=1, maximum=100)
         require_int(owner, "volume_size_gb", volume_size_gb, minimum=1, maximum=16384)
-        self._runtime_s = _runtime_seconds(owner, max_runtime, schedule)
+        self._runtime_s = _runtime_seconds(owner, max_runtime, schedule, self.HOURLY_MAX_RUNTIME)
         require_bool(owner, "enable_cloudwatch_metrics", enable_cloudwatch_metrics)
         network_isolation = self.DEFAULT_NETWORK_ISOLATION if network_isolation is None else network_isolation
         require_bool(owner, "network_isolation", network_isolation)
@@ -322,9 +327,19 @@ class MonitorBase(Construct):
             dimensions_map={"Endpoint": self.endpoint_name, "MonitoringSchedule": self.schedule_name}, **props)
 
 
-def _runtime_seconds(owner: str, max_runtime: Any, schedule: MonitorSchedule) -> Any:
-    """Whole seconds from 1 s to the schedule's interval: a run must end before the next one starts."""
-    require_duration(owner, "max_runtime", max_runtime, minimum=Duration.seconds(1), maximum=schedule.interval)
+def _runtime_seconds(owner: str, max_runtime: Any, schedule: MonitorSchedule, hourly_max_s: int) -> Any:
+    """Whole seconds from 1 s to the schedule's interval (a run must end before the next one starts) and,
+    on an hourly schedule, to ``hourly_max_s``; None: 1 hour within those limits."""
+    limit_s = schedule.interval_hours * 3600 if schedule.interval_hours > 1 else min(3600, hourly_max_s)
+    if max_runtime is None:
+        return min(3600, limit_s)
+    if isinstance(max_runtime, Duration) and not is_token(max_runtime.to_milliseconds()) \
+            and max_runtime.to_milliseconds() > limit_s * 1000 and limit_s < 3600:
+        raise invalid(owner, "max_runtime", max_runtime.to_human_string(),
+                      f"a Duration from 1 second to {Duration.seconds(limit_s).to_human_string()} on an hourly "
+                      f"schedule (SageMaker: at most {limit_s} s for hourly model-quality and bias jobs, "
+                      "whose run is split between the ground-truth merge and the analysis)")
+    require_duration(owner, "max_runtime", max_runtime, minimum=Duration.seconds(1), maximum=Duration.seconds(limit_s))
     try:
         return max_runtime.to_seconds()
     except RuntimeError:  # not a whole number of seconds

@@ -1,4 +1,5 @@
-"""Readable alerts for a pipeline's executions: started, succeeded, stopped, failed with the reason.
+"""Readable alerts for a pipeline's executions: started, succeeded, stopped, failed (or completed with
+failures) with the reason.
 
 Event-driven, never polling: SageMaker puts a "SageMaker Model Building
 Pipeline Execution Status Change" event on the default bus at each status
@@ -7,11 +8,12 @@ EventBridge input transformer and published straight to the topic (no Lambda).
 
 A failed execution's event does not carry the failure reason (SageMaker's
 event has status, times, display name, description and ARNs only), so by
-default (``failure_details=True``) Failed events go to a small Lambda
-(``mlops_cdk/lambdas/pipeline_notifier``) that reads ``FailureReason``, the
-failed steps and the execution's ``Reason`` parameter and publishes one
-readable message. With ``failure_details=False`` the failure is announced by
-the input transformer too, with the command that shows the reason.
+default (``failure_details=True``) Failed and CompletedWithFailures events (the
+sixth ``PipelineExecutionStatus``: the run ended, some steps failed) go to a
+small Lambda (``mlops_cdk/lambdas/pipeline_notifier``) that reads
+``FailureReason``, the failed steps and the execution's ``Reason`` parameter
+and publishes one readable message. With ``failure_details=False`` they are
+announced by the input transformer too, with the command that shows the reason.
 
 Input transformer text and quoting: a text template is a JSON string in which
 EventBridge substitutes the raw values of ``<placeholders>`` *without
@@ -43,16 +45,19 @@ from ..common.platform_function import PlatformFunction, dead_letter_alarm, encr
 from ._common import require_pipeline
 
 _OWNER = "PipelineNotifications"
-DEFAULT_STATUSES = ("Executing", "Succeeded", "Failed", "Stopped")
+DEFAULT_STATUSES = ("Executing", "Succeeded", "Failed", "Stopped", "CompletedWithFailures")
+# Statuses whose message says why (the failure notifier, or the command that shows it).
+FAILURE_STATUSES = ("Failed", "CompletedWithFailures")
 # Construct ID of each status's rule (IDs are public API).
 _RULE_IDS = {"Executing": "Started", "Stopping": "Stopping", "Stopped": "Stopped", "Failed": "Failed",
-             "Succeeded": "Succeeded"}
+             "Succeeded": "Succeeded", "CompletedWithFailures": "CompletedWithFailures"}
 _HEADLINES = {
     "Executing": "STARTED",
     "Stopping": "STOPPING (a stop was requested)",
     "Stopped": "STOPPED",
     "Failed": "FAILED",
     "Succeeded": "SUCCEEDED",
+    "CompletedWithFailures": "COMPLETED WITH FAILURES",
 }
 MAX_RETRY_ATTEMPTS = 185
 MIN_EVENT_AGE, MAX_EVENT_AGE = Duration.minutes(1), Duration.hours(24)
@@ -63,13 +68,17 @@ class PipelineNotifications(Construct):
 
     Creates, per status in ``statuses``, an EventBridge rule on this
     pipeline's status-change events (``detail.pipelineArn`` is
-    ``pipeline.pipeline_arn``: SageMaker's events carry the ARN with the name
-    lower-cased, as an ``IPipeline`` of this library gives it) with:
+    ``pipeline.pipeline_arn``, compared exactly). SageMaker lower-cases the
+    pipeline name in its ARNs (``list-pipelines`` reports ``AbalonePipeline``
+    with ``.../pipeline/abalonepipeline``; AWS's reference does not say so), as
+    an ``IPipeline`` of this library builds it; for another ``IPipeline``, give
+    the ``PipelineArn`` that ``aws sagemaker describe-pipeline`` reports. With:
       * one SNS target (``targets.topic_target``) whose input transformer
-        renders the text; for Failed with ``failure_details``, instead the
-        ``FailureNotifier`` :class:`PlatformFunction` that adds the failure
-        reason, the failed steps and the run's ``Reason``: it may only describe
-        this pipeline's executions and publish to the topic (exact actions);
+        renders the text; for Failed and CompletedWithFailures with
+        ``failure_details``, instead the ``FailureNotifier`` :class:`PlatformFunction`
+        (one for both) that adds the failure reason, the failed steps and the
+        run's ``Reason``: it may only describe this pipeline's executions and
+        publish to the topic (exact actions);
       * a retry policy into ``dead_letter_queue`` (or a new encrypted
         ``DeadLetterQueue`` with a ``DeadLetterAlarm``); the notifier's own
         dead-letter queue has an alarm too.
@@ -81,7 +90,8 @@ class PipelineNotifications(Construct):
     Args:
         pipeline: the pipeline whose runs are reported (any ``sagemaker.IPipeline``).
         topic: where the messages go.
-        statuses: among ``contract.PIPELINE_STATUSES``. @default Executing, Succeeded, Failed, Stopped
+        statuses: among ``contract.PIPELINE_STATUSES``. @default Executing, Succeeded, Failed, Stopped,
+            CompletedWithFailures
         failure_details: a Lambda adds why a run failed. @default True
         dead_letter_queue: for undeliverable messages. @default - a new encrypted queue
         retry_attempts, max_event_age: delivery retries. @default 8 within 24 hours
@@ -129,8 +139,8 @@ class PipelineNotifications(Construct):
         self.rules: dict[str, events.Rule] = {}
         for status in statuses:
             description = f"Notifies the topic when a run of the pipeline enters {status}"
-            if status == "Failed" and failure_details:
-                self.failure_function = self._failure_function()
+            if status in FAILURE_STATUSES and failure_details:
+                self.failure_function = self.failure_function or self._failure_function()
                 self.rules[status] = self.failure_function.trigger(
                     self, _RULE_IDS[status], description=description, event_pattern=self.status_pattern([status]),
                     retry_attempts=retry_attempts, max_event_age=max_event_age)
@@ -155,7 +165,8 @@ class PipelineNotifications(Construct):
             self,
             "FailureNotifier",
             code="pipeline_notifier",
-            description="Publishes why a run of a SageMaker pipeline failed (reason, failed steps) to the alert topic",
+            description="Publishes why a run of a SageMaker pipeline failed or completed with failures (reason, "
+                        "failed steps) to the alert topic",
             environment={"TOPIC_ARN": self.topic.topic_arn, "PIPELINE_ARN": self.pipeline.pipeline_arn},
         )
         executions = f"{self.pipeline.pipeline_arn}/execution/*"
@@ -194,6 +205,6 @@ def status_message(pipeline_name: str, status: str) -> events.RuleTargetInput:
                  else f"{started}, ended: {field('$.detail.executionEndTime')}")
     if status == "Succeeded":
         lines.append("Next: the new model version is in the model registry, awaiting approval before deployment.")
-    elif status == "Failed":
+    elif status in FAILURE_STATUSES:
         lines.append(f"Why: aws sagemaker list-pipeline-execution-steps --pipeline-execution-arn {arn}")
     return events.RuleTargetInput.from_multiline_text("\n".join(lines))

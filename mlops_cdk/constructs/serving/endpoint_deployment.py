@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
@@ -27,7 +28,8 @@ ROLLBACK_PERIOD = Duration.minutes(1)
 def create_rollback_alarms(
     scope: Construct, metrics: EndpointMetrics, deployment: DeploymentPolicy, label: str,
 ) -> tuple[cloudwatch.Alarm, cloudwatch.Alarm]:
-    """``Invocation5XXErrors`` (sum) and ``ModelLatency`` (p99) alarms of the variant, thresholds from ``deployment``.
+    """``Invocation5XXErrors`` (Sum) and ``ModelLatency`` (``deployment.latency_statistic``, Maximum by
+    default) alarms of the variant, thresholds from ``deployment``.
 
     ``metrics`` must name the endpoint literally: the endpoint lists these
     alarms in its ``AutoRollbackConfiguration``, so they cannot reference it.
@@ -46,17 +48,38 @@ def create_rollback_alarms(
     errors = alarm("Invocation5xxAlarm", metrics.metric_invocation_5xx_errors(period=ROLLBACK_PERIOD),
                    deployment.error_threshold, cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                    f">= {deployment.error_threshold} 5XX errors a minute")
-    latency = alarm("ModelLatencyAlarm", metrics.metric_model_latency(statistic="p99", period=ROLLBACK_PERIOD),
+    statistic = deployment.latency_statistic
+    latency = alarm("ModelLatencyAlarm",
+                    metrics.metric_model_latency(statistic=statistic, period=ROLLBACK_PERIOD),
                     deployment.latency_threshold_ms * 1000,  # ModelLatency is in microseconds
                     cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    f"p99 model latency above {deployment.latency_threshold_ms} ms")
+                    f"{statistic} model latency above {deployment.latency_threshold_ms} ms")
+    if not deployment.latency_statistic_documented:
+        Annotations.of(scope).add_warning_v2(
+            "mlops-cdk:latencyStatistic",
+            f"deployment.latency_statistic '{statistic}': AWS documents Average, Sum, Minimum, Maximum and "
+            "SampleCount for ModelLatency; if CloudWatch serves no percentile for it, the rollback latency alarm "
+            "never fires (missing data is not breaching).")
     return errors, latency
+
+
+def grant_describe_alarms(grantee: iam.IGrantable, alarms: Sequence[cloudwatch.IAlarm]) -> None:
+    """``cloudwatch:DescribeAlarms`` on exactly ``alarms``: SageMaker reads a deployment's auto-rollback
+    alarms with the endpoint's execution role ("Ensure that your IAM execution role has permission to
+    perform the cloudwatch:DescribeAlarms action on the auto-rollback alarms you specify")."""
+    grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+        sid="ReadRollbackAlarms", actions=["cloudwatch:DescribeAlarms"], resources=[a.alarm_arn for a in alarms]))
 
 
 def deployment_config(
     deployment: DeploymentPolicy, rollback_alarms: Sequence[cloudwatch.IAlarm],
 ) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
-    """The endpoint's blue/green update policy; any of ``rollback_alarms`` in ALARM during a bake rolls back."""
+    """The endpoint's blue/green update policy; any of ``rollback_alarms`` in ALARM during a bake rolls back.
+
+    ``WaitIntervalInSeconds`` is always sent: the SageMaker API requires it in
+    ``TrafficRoutingConfig`` (0 for all at once, whose bake is ``TerminationWaitInSeconds``),
+    although CloudFormation's schema marks it optional.
+    """
     shifting = deployment.traffic_routing != "all_at_once"
     size = None
     if shifting:
@@ -68,7 +91,7 @@ def deployment_config(
         type=deployment.cfn_type,
         canary_size=size if deployment.traffic_routing == "canary" else None,
         linear_step_size=size if deployment.traffic_routing == "linear" else None,
-        wait_interval_in_seconds=deployment.wait_interval_seconds if shifting else None,
+        wait_interval_in_seconds=deployment.wait_interval_seconds if shifting else 0,
     )
     return sagemaker.CfnEndpoint.DeploymentConfigProperty(
         blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(

@@ -5,6 +5,11 @@ endpoint that is imported or not deployed yet (``EndpointMetrics.of(...)``).
 Every metric has aws-cdk-lib's default period, 5 minutes, unless the caller
 asks for another: the endpoint's rollback alarms use 1-minute periods so a bad
 deployment rolls back within its baking period.
+
+Statistics: each metric defaults to one AWS lists as valid for it (SageMaker developer
+guide, "Amazon SageMaker AI metrics in Amazon CloudWatch"). For ``ModelLatency`` and
+``OverheadLatency`` that is Average, Sum, Min, Max and SampleCount, no percentile: a
+``statistic="p99"`` is passed through, but nothing promises CloudWatch serves it.
 """
 
 from __future__ import annotations
@@ -15,9 +20,21 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sagemaker as sagemaker
 
+from ...settings.endpoint import LATENCY_STATISTICS
+
 NAMESPACE = "AWS/SageMaker"
 DEFAULT_PERIOD = Duration.minutes(5)
 DEFAULT_VARIANT = "AllTraffic"  # the SageMaker SDK's name for a single variant
+LATENCY_METRICS = ("ModelLatency", "OverheadLatency")
+
+
+def undocumented_latency_statistic(metric: cloudwatch.IMetric) -> str | None:
+    """The statistic of ``metric`` if it is an ``AWS/SageMaker`` latency metric read with a statistic
+    AWS does not document for it (a percentile), else None."""
+    stat = metric.to_metric_config().metric_stat
+    if stat is None or stat.namespace != NAMESPACE or stat.metric_name not in LATENCY_METRICS:
+        return None
+    return None if stat.statistic in LATENCY_STATISTICS else stat.statistic
 
 
 class EndpointMetrics:
@@ -56,12 +73,13 @@ class EndpointMetrics:
         return self.metric("InvocationsPerInstance", **props)
 
     def metric_model_latency(self, **props: Any) -> cloudwatch.Metric:
-        """Time the model container took to respond, in microseconds (Average unless ``statistic`` says)."""
+        """Time the model container took to respond, in microseconds (Average unless ``statistic`` says:
+        AWS documents Average, Sum, Minimum, Maximum, SampleCount for it)."""
         props.setdefault("statistic", "Average")
         return self.metric("ModelLatency", **props)
 
     def metric_overhead_latency(self, **props: Any) -> cloudwatch.Metric:
-        """Time SageMaker added on top of the model latency, in microseconds (Average)."""
+        """Time SageMaker added on top of the model latency, in microseconds (Average; statistics as ModelLatency)."""
         props.setdefault("statistic", "Average")
         return self.metric("OverheadLatency", **props)
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Names, Resource, Stack
+from aws_cdk import Annotations, Names, Resource, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -28,16 +28,16 @@ from ..._validation import (
 )
 from ...lambdas._shared import contract
 from ...settings import AutoScaling, DeploymentPolicy, ServerlessInference, check_endpoint_combination
-from ...settings.endpoint import MAX_ROLLBACK_ALARMS
+from ...settings.endpoint import MAX_ROLLBACK_ALARMS, has_instance_storage
 from .endpoint_capture import CAPTURE_MODES, capture_config, check_capture
-from .endpoint_deployment import create_autoscaling, create_rollback_alarms, deployment_config
+from .endpoint_deployment import create_autoscaling, create_rollback_alarms, deployment_config, grant_describe_alarms
 from .endpoint_metrics import DEFAULT_VARIANT, EndpointMetrics
 from .endpoint_base import EndpointBase, ImportedEndpoint
 from .monitored_endpoint import MonitoredEndpoint
 
 _OWNER = "ModelEndpoint"
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"
-_OWN_ALARMS = 2  # the endpoint's own rollback alarms: 5XX errors and p99 latency
+_OWN_ALARMS = 2  # the endpoint's own rollback alarms: 5XX errors and model latency
 _ENV_KEY_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,1023}$")
 # What SageMaker needs to attach a VPC-configured model to the subnets (no resource-level permissions).
 VPC_ACTIONS = (
@@ -59,7 +59,8 @@ class ModelEndpoint(EndpointBase):
     Props (all keyword-only):
         role: the model's execution role (any ``iam.IRole``). Grants this
             endpoint needs are added to it, as an ``iam.Policy`` of this
-            construct when the role belongs to another stack.
+            construct when the role belongs to another stack. An immutable
+            import gets none: allow them yourself (``rollback_alarms`` included).
         endpoint_name: @default a name generated from the construct path.
         variant_name: @default ``AllTraffic``.
         instance_type / instance_count: @default ``ml.m5.large`` x 1; or
@@ -72,13 +73,16 @@ class ModelEndpoint(EndpointBase):
             ``<capture_root_prefix><endpoint name>/<variant>/yyyy/mm/dd/hh/*.jsonl``,
             encrypted with ``capture_key`` (@default the bucket's key). CSV/JSON
             content types are declared so bodies are stored as text.
-        volume_kms_key: encrypts the instances' volumes (refused for instance
-            types with local NVMe storage, which the hardware encrypts).
+        volume_kms_key: encrypts the instances' EBS volumes. On instance types
+            with local NVMe storage it does not cover that storage (the hardware
+            encrypts it): a synth warning says so.
         vpc_subnets + security_groups: attach the model to a VPC.
         network_isolation: @default on for instances, off for serverless.
         deployment: the ``DeploymentPolicy`` (traffic shifting, bakes, rollback
             thresholds). ``rollback_alarms`` add to the endpoint's own two
-            (5XX errors, p99 latency): any in ALARM during a bake rolls back.
+            (5XX errors, model latency): any in ALARM during a bake rolls back.
+            The role may ``cloudwatch:DescribeAlarms`` on exactly these alarms
+            (SageMaker reads them with the endpoint's execution role).
 
     A serverless variant refuses what AWS does not support for it: data
     capture, VPC, network isolation, instance autoscaling, instance-sized canaries.
@@ -142,7 +146,6 @@ class ModelEndpoint(EndpointBase):
             capture=capture_bucket is not None, capture_prop="capture_bucket",
             capture_value=capture_bucket.node.path if capture_bucket is not None else None,
             network_isolation=network_isolation, vpc=vpc, vpc_prop="vpc_subnets",
-            volume_kms=volume_kms_key is not None, volume_kms_prop="volume_kms_key",
         )
         if capture_bucket is not None:
             modes, csv_types, json_types = check_capture(
@@ -224,6 +227,14 @@ class ModelEndpoint(EndpointBase):
         self.error_alarm, self.latency_alarm = create_rollback_alarms(
             self, EndpointMetrics(name, variant_name), deployment, name)
         self.rollback_alarms: list[cloudwatch.IAlarm] = [self.error_alarm, self.latency_alarm, *rollback_alarms]
+        grant_describe_alarms(self._grantee, self.rollback_alarms)
+        if volume_kms_key is not None and instance_type is not None and not is_token(instance_type) \
+                and has_instance_storage(instance_type):
+            Annotations.of(self).add_warning_v2(
+                "mlops-cdk:volumeKeyLocalStorage",
+                f"volume_kms_key on {instance_type}: the key encrypts only the EBS volume; the instance's local "
+                "NVMe storage is encrypted by its hardware (SageMaker API, CreateEndpointConfig.KmsKeyId: "
+                "'the KmsKeyId parameter does not encrypt instance local storage').")
         # The construct id "Endpoint" (not "Resource") keeps the logical id of the first release:
         # a new logical id would create a second endpoint of the same name, which SageMaker refuses.
         self.cfn_endpoint = sagemaker.CfnEndpoint(

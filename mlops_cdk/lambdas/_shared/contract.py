@@ -74,7 +74,8 @@ MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
 PIPELINE_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
 PROCESSING_JOB_STATE_CHANGE = "SageMaker Processing Job State Change"
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
-PIPELINE_STATUSES = ("Executing", "Stopping", "Stopped", "Failed", "Succeeded")
+# SageMaker's PipelineExecutionStatus enum; CompletedWithFailures last, so the order of the first five holds.
+PIPELINE_STATUSES = ("Executing", "Stopping", "Stopped", "Failed", "Succeeded", "CompletedWithFailures")
 CLOUDWATCH_EVENT_SOURCE = "aws.cloudwatch"
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 S3_EVENT_SOURCE = "aws.s3"

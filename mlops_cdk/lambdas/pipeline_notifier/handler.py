@@ -1,16 +1,17 @@
 """Failure notifier (Lambda, Python 3.14, boto3 only): tells the alert topic *why* a pipeline run failed.
 
 Triggered by EventBridge with "SageMaker Model Building Pipeline Execution
-Status Change" events whose ``currentPipelineExecutionStatus`` is Failed.
-That event carries no failure reason, so the function reads, for the
-execution in the event:
+Status Change" events whose ``currentPipelineExecutionStatus`` is Failed or
+CompletedWithFailures (the run ended with failed steps). That event carries
+no failure reason, so the function reads, for the execution in the event:
 
 * ``DescribePipelineExecution``: ``FailureReason``, display name, description, start time;
 * ``ListPipelineExecutionSteps``: each failed step with its ``FailureReason``
   (e.g. the accuracy gate's message, or the training job's error);
 * ``ListPipelineParametersForExecution``: the run's ``Reason`` (why it was started),
 
-and publishes one plain-text message (subject ``Retraining FAILED: <pipeline>``).
+and publishes one plain-text message (subject ``Retraining FAILED: <pipeline>`` or
+``Retraining COMPLETED WITH FAILURES: <pipeline>``).
 
 Error policy: a malformed event, an event of another pipeline (``PIPELINE_ARN``)
 or of another status is logged and dropped. Any read that fails is reported in
@@ -38,7 +39,9 @@ import contract
 import env
 from json_log import json_logger
 
-_EXECUTING, _STOPPING, _STOPPED, FAILED, _SUCCEEDED = contract.PIPELINE_STATUSES  # a step's StepStatus too
+_EXECUTING, _STOPPING, _STOPPED, FAILED, _SUCCEEDED, COMPLETED_WITH_FAILURES = contract.PIPELINE_STATUSES
+# What each reported status is called in the message (FAILED is a step's StepStatus too).
+HEADLINES = {FAILED: "FAILED", COMPLETED_WITH_FAILURES: "COMPLETED WITH FAILURES"}
 MAX_STEPS = 20
 MAX_REASON = 1000
 
@@ -78,10 +81,11 @@ def notify(event: Any, config: Config, clients: Clients) -> dict[str, Any]:
     if match is None:
         log(logging.WARNING, "event without a valid detail.pipelineExecutionArn", event_id=event.get("id"))
         return {"decision": "invalid_event"}
-    if detail.get("currentPipelineExecutionStatus") != FAILED:
-        log(logging.INFO, "execution did not fail: nothing to report",
-            status=detail.get("currentPipelineExecutionStatus"))
+    status = detail.get("currentPipelineExecutionStatus")
+    if not isinstance(status, str) or status not in HEADLINES:
+        log(logging.INFO, "execution did not fail: nothing to report", status=str(status)[:100])
         return {"decision": "skipped", "why": "not_failed"}
+    headline = HEADLINES[status]
     if config.pipeline_arn and detail.get("pipelineArn") != config.pipeline_arn:
         log(logging.INFO, "event of another pipeline", pipeline_arn=detail.get("pipelineArn"))
         return {"decision": "skipped", "why": "other_pipeline"}
@@ -99,12 +103,12 @@ def notify(event: Any, config: Config, clients: Clients) -> dict[str, Any]:
     display_name = execution.get("PipelineExecutionDisplayName") or detail.get("pipelineExecutionDisplayName")
     reason = next((p.get("Value") for p in parameters or [] if p.get("Name") == contract.REASON_PARAMETER), None)
     lines = [
-        f"Retraining pipeline {pipeline}: execution FAILED",
+        f"Retraining pipeline {pipeline}: execution {headline}",
         "",
         f"Execution: {display_name or '-'}",
         f"ARN: {execution_arn}",
         f"Started: {_time(execution.get('CreationTime')) or detail.get('executionStartTime') or '-'}"
-        f"; failed at: {detail.get('executionEndTime') or event.get('time') or '-'}",
+        f"; ended: {detail.get('executionEndTime') or event.get('time') or '-'}",
     ]
     if reason:
         lines.append(f"Started because: {reason}")
@@ -120,9 +124,9 @@ def notify(event: Any, config: Config, clients: Clients) -> dict[str, Any]:
         lines += ["", "Could not read " + "; ".join(problems)]
     lines += ["", f"Inspect: aws sagemaker list-pipeline-execution-steps --pipeline-execution-arn {execution_arn}"]
     message = "\n".join(lines)
-    subject = _ascii(f"Retraining FAILED: {pipeline}")[:contract.MAX_SNS_SUBJECT]
+    subject = _ascii(f"Retraining {headline}: {pipeline}")[:contract.MAX_SNS_SUBJECT]
     clients.sns.publish(TopicArn=config.topic_arn, Subject=subject, Message=message)  # errors raise: retry, then DLQ
-    log(logging.INFO, "failure notified", execution_arn=execution_arn,
+    log(logging.INFO, "failure notified", execution_arn=execution_arn, status=status,
         failed_steps=[s.get("StepName") for s in failed_steps], problems=problems)
     return {"decision": "notified", "subject": subject, "message": message}
 

@@ -90,7 +90,7 @@ from json_log import json_logger
 from retraining_events import DATA_DRIFT, InvalidEvent, Trigger, Triggers, classify, clean
 
 STARTED, SKIPPED, INVALID_EVENT = contract.DECISIONS
-EXECUTING, STOPPING, _STOPPED, _FAILED, _SUCCEEDED = contract.PIPELINE_STATUSES
+EXECUTING, STOPPING, _STOPPED, _FAILED, _SUCCEEDED, _COMPLETED_WITH_FAILURES = contract.PIPELINE_STATUSES
 ACTIVE_STATUSES = frozenset({EXECUTING, STOPPING})
 
 PAGE_SIZE = 100
