@@ -36,8 +36,14 @@ FUNCTION_ENV = {
                       "REPORT_BUCKET", "REPORT_PREFIX", "MODEL_NAME", "WINDOW_HOURS", "THRESHOLD",
                       "WARNING_THRESHOLD", "METRIC_NAMESPACE", "EVENT_BUS_NAME", "EVENT_SOURCE"),
     "pipeline_notifier": ("TOPIC_ARN", "PIPELINE_ARN"),
-    "baseline_publisher": ("MODEL_PACKAGE_GROUP", "DATA_BUCKET", "STATISTICS_KEY", "CONSTRAINTS_KEY",
-                           "HISTOGRAM_KEY", "MANIFEST_KEY"),
+    "baseline_publisher": ("MODEL_PACKAGE_GROUP", "DATA_BUCKET", "SOURCE_PREFIX", "STATISTICS_KEY", "CONSTRAINTS_KEY",
+                           "HISTOGRAM_KEY", "BIAS_BASELINE_KEY", "MANIFEST_KEY"),
+    # PredictionChecker's variables, and BiasDriftChecker's four for the bias_drift check.
+    "quality_checker": ("CHECK", "CAPTURE_BUCKET", "CAPTURE_PREFIX", "ENDPOINT_NAME", "MODEL_NAME", "REPORT_BUCKET",
+                        "REPORT_PREFIX", "PROBLEM_TYPE", "WINDOW_HOURS", "LABEL_DELAY_HOURS", "PROBABILITY_THRESHOLD",
+                        "METRIC_NAMESPACE", "INFERENCE_ATTRIBUTE", "PROBABILITY_ATTRIBUTE", "GROUND_TRUTH_BUCKET",
+                        "GROUND_TRUTH_PREFIX", "FEATURE_NAMES", "BIAS_FACETS", "BIAS_DRIFT_THRESHOLD",
+                        "BIAS_BASELINE_S3_URI"),
 }
 REQUIRED = {
     "model_approval": FUNCTION_ENV["model_approval"],
@@ -46,6 +52,8 @@ REQUIRED = {
                       "REPORT_BUCKET", "REPORT_PREFIX", "MODEL_NAME"),
     "pipeline_notifier": ("TOPIC_ARN",),
     "baseline_publisher": FUNCTION_ENV["baseline_publisher"],
+    "quality_checker": ("CHECK", "CAPTURE_BUCKET", "CAPTURE_PREFIX", "ENDPOINT_NAME", "MODEL_NAME", "REPORT_BUCKET",
+                        "REPORT_PREFIX", "PROBLEM_TYPE"),
 }
 
 
@@ -240,7 +248,8 @@ def test_the_contract_values_that_alarms_and_rules_depend_on_are_stable():
     assert contract.BASELINE_HISTOGRAM_PROPERTY == "BaselineHistogram"
     # The functions unpack these vocabularies by position: the order is part of the contract.
     assert contract.APPROVAL_STATUSES == ("Approved", "Rejected", "PendingManualApproval")
-    assert contract.PIPELINE_STATUSES == ("Executing", "Stopping", "Stopped", "Failed", "Succeeded")
+    assert contract.PIPELINE_STATUSES == ("Executing", "Stopping", "Stopped", "Failed", "Succeeded",
+                                          "CompletedWithFailures")
     assert contract.COMPARISONS == ("GreaterThanOrEqualToThreshold", "LessThanOrEqualToThreshold")
 
 
