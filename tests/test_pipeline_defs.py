@@ -129,9 +129,13 @@ def test_accuracy_gate_reads_what_evaluate_py_writes(definition, rendered, monke
         {"FilePath": "evaluation.json", "OutputName": "evaluation", "PropertyFileName": "EvaluationReport"}
     ]
     monkeypatch.setattr(sys, "dont_write_bytecode", True)  # no __pycache__ in the shipped directory
+    monkeypatch.syspath_prepend(str(SCRIPTS_DIR))  # as BOOTSTRAP does: evaluate.py imports bias_baseline.py
     spec = importlib.util.spec_from_file_location("evaluate_script", SCRIPTS_DIR / "evaluate.py")
     script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    try:
+        spec.loader.exec_module(script)
+    finally:
+        sys.modules.pop("bias_baseline", None)  # a script module, not to be found by later imports
     node = script.compute_metrics([0, 1, 1], [0.2, 0.7, 0.9])
     for key in json_get["Path"].split("."):
         node = node[key]

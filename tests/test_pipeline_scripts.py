@@ -1,7 +1,8 @@
 """The step scripts, run as SageMaker runs them, on a synthetic fraud dataset in temp dirs.
 
 Metrics and histograms are checked against independent computations
-(scikit-learn's metrics, pandas' binning).
+(scikit-learn's metrics, pandas' binning). The bias baseline's tests are in
+test_bias_baseline.py.
 """
 
 from __future__ import annotations
@@ -41,10 +42,11 @@ def scripts():
             preprocess=importlib.import_module("preprocess"),
             evaluate=importlib.import_module("evaluate"),
             histogram=importlib.import_module("baseline_histogram"),
+            bias=importlib.import_module("bias_baseline"),
         )
     finally:
         sys.path[:], sys.dont_write_bytecode = saved_path, saved_bytecode
-        for name in ("preprocess", "evaluate", "baseline_histogram"):
+        for name in ("preprocess", "evaluate", "baseline_histogram", "bias_baseline"):
             sys.modules.pop(name, None)
 
 
@@ -283,3 +285,60 @@ def test_load_model_reads_the_booster_from_model_tar_gz(scripts, tmp_path, monke
         archive.add(tmp_path / "xgboost-model", arcname="other-file")
     with pytest.raises(ValueError, match="'xgboost-model' not found"):
         scripts.evaluate.load_model(tmp_path)
+
+
+# -------------------------------------------------------------- bias baseline
+BIAS_FACETS = [
+    {"facet": "customer_age", "values_or_threshold": [40], "label_values_or_threshold": [1]},
+    {"facet": "merchant_category_online", "values_or_threshold": ["1"], "label_values_or_threshold": [0]},
+]
+
+
+def _evaluate_with_facets(scripts, outputs, tmp_path, monkeypatch, *extra):
+    output_dir, _ = outputs
+    score_by_amount = lambda x: 1 / (1 + np.exp(-(x[:, 0] - 100) / 50))  # noqa: E731
+    monkeypatch.setattr(scripts.evaluate, "load_model", lambda model_dir: score_by_amount)
+    text = json.dumps(BIAS_FACETS, separators=(",", ":"))
+    parts = [f"--bias-facets={text[i:i + 50]}" for i in range(0, len(text), 50)]  # split, as the definition does
+    scripts.evaluate.main([
+        "--model-dir", str(tmp_path), "--test-dir", str(output_dir / "test"), "--output-dir", str(tmp_path / "eval"),
+        "--features-dir", str(output_dir / "baseline"), *parts, *extra,
+    ])
+    return score_by_amount
+
+
+def test_evaluate_writes_the_bias_baseline_of_its_own_predictions(scripts, outputs, tmp_path, monkeypatch):
+    """Facet columns found by the names preprocess gave them; metrics equal the per-group reference."""
+    from tests.test_bias_baseline import assert_same, reference_bias
+
+    score = _evaluate_with_facets(scripts, outputs, tmp_path, monkeypatch, "--facet-columns=7,5")
+    document = json.loads((tmp_path / "eval" / "bias_baseline.json").read_text())
+    assert document["report_version"] == 1 and "test split" in document["source"]
+    assert list(document["facets"]) == ["customer_age", "merchant_category_online"]
+
+    output_dir, _ = outputs
+    names = list(pd.read_csv(output_dir / "baseline" / "baseline.csv", nrows=0).columns)  # not the histogram
+    test = read_split(output_dir, "test")
+    features = test.iloc[:, 1:].set_axis(names, axis=1)
+    predicted = (score(features.to_numpy(dtype=float)) >= 0.5).astype(int)
+    for facet in BIAS_FACETS:
+        expected = reference_bias(features[facet["facet"]].tolist(), predicted, test[0].to_numpy(), facet)
+        assert_same(document["facets"][facet["facet"]], expected)
+        assert document["facets"][facet["facet"]]["n_a"] > 0 and document["facets"][facet["facet"]]["n_d"] > 0
+    assert json.loads((tmp_path / "eval" / "evaluation.json").read_text())["binary_classification_metrics"]
+
+
+def test_evaluate_without_facets_writes_no_bias_baseline(scripts, outputs, tmp_path, monkeypatch):
+    output_dir, _ = outputs
+    monkeypatch.setattr(scripts.evaluate, "load_model", lambda model_dir: lambda x: x[:, 0] / x[:, 0].max())
+    scripts.evaluate.main(["--model-dir", str(tmp_path), "--test-dir", str(output_dir / "test"),
+                           "--output-dir", str(tmp_path / "eval"), "--features-dir", str(tmp_path / "nowhere")])
+    assert sorted(p.name for p in (tmp_path / "eval").iterdir()) == ["evaluation.json"]
+
+
+def test_evaluate_fails_when_the_configured_columns_disagree_with_the_model(scripts, outputs, tmp_path, monkeypatch):
+    """customer_age is the model's 8th input; monitoring_features saying otherwise would mislead the checker."""
+    with pytest.raises(ValueError, match="'customer_age' is model input column 7, but the configured feature names "
+                                         "put it at 0"):
+        _evaluate_with_facets(scripts, outputs, tmp_path, monkeypatch, "--facet-columns=0,5")
+    assert not (tmp_path / "eval" / "bias_baseline.json").exists()

@@ -9,6 +9,7 @@ pipeline's experiment.
 Every parameter has a default, so EventBridge schedules and the retraining
 Lambda may start it with only ``Reason`` (``DataDrift``, ``Scheduled``,
 ``NewData``...), which is recorded on the model package.
+Bias facets add the bias checker's baseline (scripts/bias_baseline.py) to EvaluateModel.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from .._validation import (
     require_sagemaker_name,
 )
 from ..lambdas._shared import contract
+from ..settings.bias import BiasFacet
+from .bias_arguments import bias_arguments, check_bias_options
 from .offline_session import (
     ConditionGreaterThanOrEqualTo,
     ConditionStep,
@@ -73,7 +76,7 @@ SCRIPTS_DIR = pathlib.Path(__file__).resolve().parent / "scripts"
 # processing step downloads and unpacks next to each other, so preprocess.py can
 # import baseline_histogram.py; SageMaker's own FrameworkProcessor ships
 # source the same way (an archive plus a bootstrap entrypoint).
-SCRIPT_FILES = ("baseline_histogram.py", "evaluate.py", "preprocess.py")
+SCRIPT_FILES = ("baseline_histogram.py", "bias_baseline.py", "evaluate.py", "preprocess.py")
 
 COLUMN_RE = re.compile(r"^[^,\"\r\n]+\Z")
 
@@ -118,10 +121,13 @@ def build_training_pipeline(
     label_column: str = "is_fraud",
     inference_instance_types: Sequence[str] = ("ml.m5.large", "ml.m5.xlarge"),
     experiment_name: str | None = None,
+    bias_facets: Sequence[BiasFacet] = (),
+    feature_names: Sequence[str] | None = None,
 ) -> TrainingPipeline:
     """Build the training pipeline offline. Arguments named like a parameter are its default.
 
-    ``experiment_name`` defaults to the pipeline name; each execution is a trial.
+    ``experiment_name`` defaults to the pipeline name; each execution is a trial. ``bias_facets`` and
+    ``feature_names`` (the columns of endpoint requests): the bias baseline, see ``bias_arguments``.
     Raises ``ValueError`` naming the argument for any invalid value.
     """
     for prop, value in dict(locals()).items():  # first statement: exactly the arguments
@@ -146,6 +152,8 @@ def build_training_pipeline(
         require_instance_type(_OWNER, "inference_instance_types", value)
     require_pattern(_OWNER, "input_data_uri", input_data_uri, contract.S3_URI_RE, "an s3://<bucket>/<key> URI")
     require_pattern(_OWNER, "label_column", label_column, COLUMN_RE, "a CSV header name: no comma, quote, line break")
+    facets, names = check_bias_options(_OWNER, bias_facets, feature_names)
+    arguments = bias_arguments(_OWNER, facets, names) if facets else []
 
     with offline():
         parameters = _Parameters(
@@ -160,7 +168,7 @@ def build_training_pipeline(
             ),
             reason=ParameterString("Reason", default_value="Manual"),
         )
-        builder = _Builder(pipeline_name, model_package_group_name, parameters)
+        builder = _Builder(pipeline_name, model_package_group_name, parameters, arguments)
         pipeline = builder.build(label_column, list(inference_instance_types), experiment_name)
     return TrainingPipeline(pipeline=pipeline, artifact_prefix=locations.pipeline_artifacts(pipeline_name))
 
@@ -189,10 +197,11 @@ class _Parameters:
 class _Builder:
     """Creates the steps in dependency order; one instance per pipeline."""
 
-    def __init__(self, pipeline_name: str, model_package_group_name: str, parameters: _Parameters) -> None:
+    def __init__(self, pipeline_name: str, model_package_group_name: str, parameters: _Parameters, bias: list[str]):
         self.name = pipeline_name
         self.group = model_package_group_name
         self.parameters = parameters
+        self.bias_arguments = bias  # EvaluateModel's arguments; empty: no bias baseline
         self.session = OfflinePipelineSession()
         self.role = placeholder("ExecutionRoleArn")
 
@@ -267,15 +276,21 @@ class _Builder:
         return TrainingStep(name="TrainModel", step_args=estimator.fit(channels))
 
     def _evaluate(self, preprocess: ProcessingStep, train: TrainingStep, report: PropertyFile) -> ProcessingStep:
+        """Scores the test split; with bias facets also its bias baseline, which needs the column names."""
         model = train.properties.ModelArtifacts.S3ModelArtifacts
+        inputs = [
+            self._code_input(),
+            ProcessingInput(source=model, destination=f"{_PROCESSING}/model", input_name="model"),
+            ProcessingInput(source=_output_uri(preprocess, "test"), destination=f"{_PROCESSING}/test",
+                            input_name="test"),
+        ]
+        if self.bias_arguments:  # the histogram lists the model's input columns in order (baseline_histogram.py)
+            histogram = Join(on="/", values=[_output_uri(preprocess, "baseline"), "baseline_histogram.json"])
+            inputs.append(ProcessingInput(source=histogram, destination=f"{_PROCESSING}/features",
+                                          input_name="features"))
         step_args = self._script_processor("XGBoostImage", "evaluate.py").run(
-            inputs=[
-                self._code_input(),
-                ProcessingInput(source=model, destination=f"{_PROCESSING}/model", input_name="model"),
-                ProcessingInput(
-                    source=_output_uri(preprocess, "test"), destination=f"{_PROCESSING}/test", input_name="test"
-                ),
-            ],
+            inputs=inputs,
+            arguments=self.bias_arguments or None,
             outputs=[
                 ProcessingOutput(
                     output_name="evaluation",
@@ -318,10 +333,15 @@ class _Builder:
         """Registers the model with its evaluation report, drift baselines and why it was trained.
 
         ``CustomerMetadataProperties.BaselineHistogram`` is the S3 URI of the
-        own drift checker's baseline (see scripts/baseline_histogram.py).
+        own drift checker's baseline (see scripts/baseline_histogram.py); with
+        bias facets, ``BiasBaseline`` that of the bias checker (scripts/bias_baseline.py).
         """
         evaluation = Join(on="/", values=[_output_uri(evaluate, "evaluation"), "evaluation.json"])
         histogram = Join(on="/", values=[_output_uri(preprocess, "baseline"), "baseline_histogram.json"])
+        metadata = {"TrainingReason": self.parameters.reason, contract.BASELINE_HISTOGRAM_PROPERTY: histogram}
+        if self.bias_arguments:
+            metadata[contract.BIAS_BASELINE_PROPERTY] = Join(on="/", values=[_output_uri(evaluate, "evaluation"),
+                                                                             "bias_baseline.json"])
         checks = baseline.properties
         model = Model(
             image_uri=placeholder("XGBoostImage"),
@@ -345,7 +365,7 @@ class _Builder:
                 model_data_statistics=_json(checks.BaselineUsedForDriftCheckStatistics),
                 model_data_constraints=_json(checks.BaselineUsedForDriftCheckConstraints),
             ),
-            customer_metadata_properties={"TrainingReason": self.parameters.reason, "BaselineHistogram": histogram},
+            customer_metadata_properties=metadata,
         )
         return ModelStep(name="RegisterModel", step_args=step_args)  # the SDK names it RegisterModel-RegisterModel
 

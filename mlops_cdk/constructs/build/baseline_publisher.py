@@ -15,21 +15,25 @@ from ..common.platform_function import PlatformFunction
 from .model_registry import IModelRegistry, require_registry
 
 _OWNER = "BaselinePublisher"
+# Exactly what the function writes: the published baselines and the manifest naming their version.
+_TARGETS = (locations.DATA_QUALITY_STATISTICS, locations.DATA_QUALITY_CONSTRAINTS, locations.DRIFT_BASELINE,
+            locations.BIAS_BASELINE, locations.BASELINE_MANIFEST)
 
 
 class BaselinePublisher(Construct):
-    """On approval of a version of ``registry``, copies its drift baselines to ``baselines/`` of the data bucket.
+    """On approval of a version of ``registry``, copies its baselines to ``baselines/`` of the data bucket.
 
-    Model Monitor schedules and the own drift checker read one fixed location
+    Model Monitor schedules and the own drift and bias checkers read one fixed location
     (``locations.DATA_QUALITY_STATISTICS``, ``DATA_QUALITY_CONSTRAINTS``,
-    ``DRIFT_BASELINE``); this keeps it equal to the baselines registered with
-    the latest *approved* version (its ``DriftCheckBaselines`` and its
-    ``BaselineHistogram`` customer metadata), and writes
+    ``DRIFT_BASELINE``, ``BIAS_BASELINE``); this keeps it equal to the baselines registered with
+    the latest *approved* version (its ``DriftCheckBaselines``, its
+    ``BaselineHistogram`` and, if it has one, ``BiasBaseline`` customer metadata), and writes
     ``locations.BASELINE_MANIFEST`` naming that version. Creates a
     :class:`PlatformFunction` (``Function``), its ``Trigger`` rule on approvals
     and a ``DeadLetterAlarm`` notifying ``alert_topic``. The function may read
     the group's versions, read objects only under ``source_prefix`` (where the
-    pipeline writes) and write only under ``baselines/``, with ``data_key``.
+    pipeline writes; it refuses baselines registered elsewhere) and write only
+    those five keys, with ``data_key``.
 
     Args:
         registry: the group whose approvals publish baselines (created or imported).
@@ -64,21 +68,22 @@ class BaselinePublisher(Construct):
             environment={
                 "MODEL_PACKAGE_GROUP": group,
                 "DATA_BUCKET": data_bucket.bucket_name,
+                "SOURCE_PREFIX": source_prefix,
                 "STATISTICS_KEY": locations.DATA_QUALITY_STATISTICS,
                 "CONSTRAINTS_KEY": locations.DATA_QUALITY_CONSTRAINTS,
                 "HISTOGRAM_KEY": locations.DRIFT_BASELINE,
+                "BIAS_BASELINE_KEY": locations.BIAS_BASELINE,
                 "MANIFEST_KEY": locations.BASELINE_MANIFEST,
             },
         )
         role = self.function.role
         registry.grant_read(role)
         sources = data_bucket.arn_for_objects(f"{source_prefix}*")
-        targets = data_bucket.arn_for_objects(f"{locations.BASELINES}*")
+        targets = [data_bucket.arn_for_objects(key) for key in _TARGETS]
         role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[sources]))
-        role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[targets]))
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=targets))
         acknowledge_wildcard_resources(role, [
             (sources, f"Baselines are written per pipeline execution under '{source_prefix}'; read-only there."),
-            (targets, f"The function writes only the fixed baseline keys under '{locations.BASELINES}'."),
         ])
         key = data_key if data_key is not None else data_bucket.encryption_key
         if key is not None:  # exactly what copying within an SSE-KMS bucket needs

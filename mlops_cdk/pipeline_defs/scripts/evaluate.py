@@ -15,6 +15,10 @@ file to the model package, and the approval Lambda reads it from there::
     {"binary_classification_metrics": {
         "accuracy":  {"value": 0.97, "standard_deviation": "NaN"},
         "precision": {...}, "recall": {...}, "f1": {...}, "auc": {...}}}
+
+With ``--bias-facets`` (the pipeline built with bias facets) it also writes
+``bias_baseline.json``, the model's post-training bias on the same predictions
+(``bias_baseline.py``), which ``RegisterModel`` records on the model package.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+import bias_baseline
 
 PROCESSING = pathlib.Path("/opt/ml/processing")
 MODEL_FILE = "xgboost-model"
@@ -112,16 +118,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--test-dir", type=pathlib.Path, default=PROCESSING / "test")
     parser.add_argument("--output-dir", type=pathlib.Path, default=PROCESSING / "evaluation")
     parser.add_argument("--threshold", type=float, default=0.5)
+    bias_baseline.add_arguments(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     labels, features = read_test(args.test_dir)
-    report = compute_metrics(labels, load_model(args.model_dir)(features), args.threshold)
+    scores = load_model(args.model_dir)(features)
+    report = compute_metrics(labels, scores, args.threshold)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / "evaluation.json").write_text(json.dumps(report, indent=2))
     print(f"EvaluateModel: {json.dumps(report)}")
+    bias = bias_baseline.write_baseline(args, labels, features, scores, args.threshold)
+    if bias is not None:
+        print(f"EvaluateModel: bias baseline {json.dumps(bias)}")
     return report
 
 
