@@ -24,6 +24,8 @@ _EXPORTS: dict[str, str] = {
     "ModelQualityOptions": ".settings.monitoring",
     "BiasOptions": ".settings.monitoring",
     "FeatureAttributionOptions": ".settings.monitoring",
+    "BiasFacet": ".settings.bias",
+    "Explainability": ".settings.explainability",
     "FeatureGroupSpec": ".settings.features",
     # foundation
     "SecureBucket": ".constructs.foundation.secure_bucket",
@@ -48,6 +50,8 @@ _EXPORTS: dict[str, str] = {
     "BiasMonitor": ".constructs.monitoring.clarify_monitors",
     "FeatureAttributionMonitor": ".constructs.monitoring.clarify_monitors",
     "DriftChecker": ".constructs.monitoring.drift_checker",
+    "ModelQualityChecker": ".constructs.monitoring.model_quality_checker",
+    "BiasDriftChecker": ".constructs.monitoring.bias_drift_checker",
     "QualityMetrics": ".constructs.monitoring.quality_metrics",
     "ModelAlarms": ".constructs.monitoring.model_alarms",
     "ModelDashboard": ".constructs.monitoring.model_dashboard",
@@ -85,6 +89,8 @@ __all__ = [
     "AlertTopic",
     "AutoScaling",
     "BaselinePublisher",
+    "BiasDriftChecker",
+    "BiasFacet",
     "BiasMonitor",
     "BiasOptions",
     "DEFAULT_FEATURE_GROUPS",
@@ -93,6 +99,7 @@ __all__ = [
     "DeploymentPolicy",
     "DriftChecker",
     "EndpointMetrics",
+    "Explainability",
     "FeatureAttributionMonitor",
     "FeatureAttributionOptions",
     "FeatureGroup",
@@ -106,6 +113,7 @@ __all__ = [
     "ModelBuildStack",
     "ModelDashboard",
     "ModelEndpoint",
+    "ModelQualityChecker",
     "ModelQualityMonitor",
     "ModelQualityOptions",
     "ModelRegistry",
@@ -168,12 +176,14 @@ if TYPE_CHECKING:  # what IDEs and type checkers see
     from .constructs.foundation.alert_topic import AlertTopic
     from .constructs.foundation.execution_role import SageMakerExecutionRole
     from .constructs.foundation.secure_bucket import SecureBucket
+    from .constructs.monitoring.bias_drift_checker import BiasDriftChecker
     from .constructs.monitoring.clarify_monitors import BiasMonitor, FeatureAttributionMonitor
     from .constructs.monitoring.data_quality import DataQualityMonitor
     from .constructs.monitoring.drift_checker import DriftChecker
     from .constructs.monitoring.model_alarms import ModelAlarms
     from .constructs.monitoring.model_dashboard import ModelDashboard
     from .constructs.monitoring.model_quality import ModelQualityMonitor
+    from .constructs.monitoring.model_quality_checker import ModelQualityChecker
     from .constructs.monitoring.quality_metrics import QualityMetrics
     from .constructs.retraining.pipeline_notifications import PipelineNotifications
     from .constructs.retraining.retraining_gate import RetrainingGate
@@ -185,6 +195,8 @@ if TYPE_CHECKING:  # what IDEs and type checkers see
     from .monitoring_metrics import compute_classification_metrics, publish_custom_metrics
     from .pipeline_defs.training_pipeline import build_training_pipeline
     from .settings import DEFAULT_SERVING, STAGES, AutoScaling, DeploymentPolicy, ServerlessInference, StageServing
+    from .settings.bias import BiasFacet
+    from .settings.explainability import Explainability
     from .settings.features import FeatureGroupSpec, feature_definitions_from_dataframe
     from .settings.monitoring import BiasOptions, FeatureAttributionOptions, ModelQualityOptions, MonitorSchedule
     from .stacks.feature_store import DEFAULT_FEATURE_GROUPS, FeatureStoreStack

@@ -115,13 +115,13 @@ def require_duration(owner: str, prop: str, value: Any, *, minimum: Duration, ma
     return value
 
 
-def require_whole_hours(owner: str, prop: str, value: Any, *, maximum: int) -> int:
-    """A ``Duration`` of 1 to ``maximum`` whole hours; returns the hours."""
-    require_duration(owner, prop, value, minimum=Duration.hours(1), maximum=Duration.hours(maximum))
+def require_whole_hours(owner: str, prop: str, value: Any, *, maximum: int, minimum: int = 1) -> int:
+    """A ``Duration`` of ``minimum`` (1) to ``maximum`` whole hours; returns the hours."""
+    require_duration(owner, prop, value, minimum=Duration.hours(minimum), maximum=Duration.hours(maximum))
     try:
         return int(value.to_hours(integral=True))
     except RuntimeError:  # not a whole number of hours
-        raise invalid(owner, prop, value.to_human_string(), f"whole hours from 1 to {maximum}") from None
+        raise invalid(owner, prop, value.to_human_string(), f"whole hours from {minimum} to {maximum}") from None
 
 
 # ------------------------------------------------------------------ AWS names and values

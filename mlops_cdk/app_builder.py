@@ -62,7 +62,7 @@ def build_platform(scope: Construct, config: PlatformConfig) -> Platform:
         pipeline=model_build.pipeline,
         pipeline_parameters=model_build.pipeline.parameter_names,
         drift_alarms=list(monitoring.alarms.feature_drift_alarms.values()),
-        quality_alarms=[monitoring.alarms.accuracy_alarm],
+        quality_alarms=[a for a in (monitoring.alarms.accuracy_alarm,) if a is not None],
         drift_endpoints=[serving.monitored_endpoint.endpoint],
     )
     return Platform(config, foundation, feature_store, model_build, serving, monitoring, retraining)

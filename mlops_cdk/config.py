@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_scheduler as scheduler
 
+from . import locations
 from ._validation import (
     ConfigurationError,
     invalid,
@@ -31,11 +31,14 @@ from ._validation import (
     require_int,
     require_tags,
 )
+from ._context import coerce
 from .lambdas._shared import contract
 from .settings import DEFAULT_SERVING, STAGES, StageServing
+from .settings.bias import BiasFacet, bias_facets
+from .settings.explainability import Explainability
 
-# managed Model Monitor, the library's own drift checker, or both (see MonitoringStack).
-MONITORING_MODES = ("model_monitor", "own", "both")
+# The library's own checkers, SageMaker Model Monitor (closed to new customers), or both (see MonitoringStack).
+MONITORING_MODES = ("own", "model_monitor", "both")
 # Context keys of the reference app itself (not of one PlatformConfig): `-c stages=all`.
 APP_KEYS = ("stages",)
 # S3 bucket names are <= 63 chars: prefix + "-" + 12-digit account + "-" + region (<= 14).
@@ -44,6 +47,9 @@ MAX_PREFIX = 35
 # Names end up in bucket names, SageMaker resource names and tags, so they
 # follow the strictest of those rules: lower-case letters, digits, hyphens.
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+# s3://<bucket>/<prefix>: S3's bucket-name rules, any key prefix.
+_S3_PREFIX_URI_RE = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<prefix>.*))?$")
 _RATE_RE = re.compile(r"^rate\((?P<value>[1-9][0-9]*) (?P<unit>minutes?|hours?|days?)\)$")
 _CRON_RE = re.compile(r"^cron\((?P<fields>[^()]*)\)$")
 SCHEDULE_ALLOWED = (
@@ -80,8 +86,26 @@ class PlatformConfig:
         retraining_scheduled, retraining_on_drift, retraining_on_new_data,
         retraining_notifications: switch each trigger (and the run notifications) on or off.
         retraining_cooldown_minutes: the gate starts no run within this many minutes of the last one.
-        monitoring_mode: ``model_monitor``, ``own`` (the library's drift checker) or ``both``.
+        monitoring_mode: ``own`` (the library's checkers: drift, model quality, bias), ``model_monitor``
+            (SageMaker Model Monitor, which AWS no longer opens to new customers) or ``both``.
         monitoring_features: the model's input columns in the order endpoint requests send them.
+        problem_type: ``BinaryClassification``, ``MulticlassClassification`` or ``Regression``: what
+            model quality means (accuracy ... AUC, or MAE ... R²).
+        ground_truth_s3_uri: where labels are uploaded in Model Monitor's ground-truth format
+            (``s3://bucket/prefix/``); unset: ``ground-truth/`` of the data bucket. Setting it also turns
+            on Model Monitor's model-quality job in the Model Monitor modes.
+        ground_truth_delay_hours: how long labels take to arrive: quality checks analyse the
+            predictions of the window that ended this many hours ago (0-336).
+        quality_window_hours: how much traffic one quality or bias check reads, and how often it runs (1-24).
+        bias_facets: :class:`BiasFacet` objects (or their JSON): the own bias-drift checker (and
+            Clarify's bias job in the Model Monitor modes) for each.
+        bias_drift_threshold: how much further from parity than on the training data's test split a
+            bias metric may move before its alarm fires, in (0, 1].
+        explainability: :class:`Explainability` (or its JSON, ``{"shap_baseline": [[...]]}``): Clarify's
+            feature-attribution job in the Model Monitor modes (there is no own checker for it).
+        region: the region every stack deploys to; unset, templates are region-agnostic (deploy anywhere,
+            parts a region lacks are left out or refused there at deploy time). Set, synth refuses at once
+            what the region lacks.
         drift_threshold, drift_warning_threshold: PSI at which a feature counts as drifted
             (alarm, retraining) and worth a warning; ``0 < warning < threshold <= 1``.
         drift_window_hours: how much captured traffic each drift check reads (and how often it runs), 1-24.
@@ -102,7 +126,7 @@ class PlatformConfig:
     retraining_on_new_data: bool = True
     retraining_notifications: bool = True
     retraining_cooldown_minutes: int = 360
-    monitoring_mode: str = "both"
+    monitoring_mode: str = "own"
     # The course model's input columns in CSV payload order: what preprocess.py
     # writes for the fraud data (merchant_category one-hot encoded in place).
     monitoring_features: tuple[str, ...] = (
@@ -113,6 +137,14 @@ class PlatformConfig:
     drift_threshold: float = 0.2
     drift_warning_threshold: float = 0.1
     drift_window_hours: int = 24
+    problem_type: str = "BinaryClassification"
+    ground_truth_s3_uri: str | None = None
+    ground_truth_delay_hours: int = 24
+    quality_window_hours: int = 24
+    bias_facets: tuple[BiasFacet, ...] = ()
+    bias_drift_threshold: float = 0.1
+    explainability: Explainability | None = None
+    region: str | None = None
     # What makes two schedules equal (aws-cdk-lib objects compare by identity).
     _schedule_key: tuple[str, str | None] = dataclasses.field(init=False, repr=False, default=("", None))
 
@@ -141,6 +173,34 @@ class PlatformConfig:
         object.__setattr__(self, "drift_warning_threshold", warning)
         require_int("config", "drift_window_hours", self.drift_window_hours,
                     minimum=1, maximum=contract.MAX_DRIFT_WINDOW_HOURS)
+        self._validate_quality_monitoring()
+        if self.region == "":
+            object.__setattr__(self, "region", None)
+        if self.region is not None and not (isinstance(self.region, str) and _REGION_RE.match(self.region)):
+            raise _fail("region", self.region, "an AWS region name like eu-west-1, or unset for region-agnostic templates")
+
+    def _validate_quality_monitoring(self) -> None:
+        require_choice("config", "problem_type", self.problem_type, contract.PROBLEM_TYPES)
+        uri = self.ground_truth_s3_uri
+        if uri is not None:
+            match = _S3_PREFIX_URI_RE.match(uri) if isinstance(uri, str) else None
+            if not match or ".." in match.group("bucket"):
+                raise _fail("ground_truth_s3_uri", uri, "s3://<bucket>/<prefix>/, e.g. s3://my-labels/fraud/")
+            prefix = (match.group("prefix") or "").strip("/")
+            object.__setattr__(self, "ground_truth_s3_uri", f"s3://{match.group('bucket')}/{prefix + '/' if prefix else ''}")
+        require_int("config", "ground_truth_delay_hours", self.ground_truth_delay_hours,
+                    minimum=0, maximum=contract.MAX_LABEL_DELAY_HOURS)
+        require_int("config", "quality_window_hours", self.quality_window_hours,
+                    minimum=1, maximum=contract.MAX_QUALITY_WINDOW_HOURS)
+        object.__setattr__(self, "bias_facets", bias_facets(self.bias_facets, feature_names=self.monitoring_features))
+        threshold = require_fraction("config", "bias_drift_threshold", self.bias_drift_threshold)
+        object.__setattr__(self, "bias_drift_threshold", threshold)
+        if self.explainability is not None:
+            explainability = Explainability.from_mapping(self.explainability, path="explainability.")
+            if explainability.width != len(self.monitoring_features):
+                raise _fail("explainability.shap_baseline", [list(r) for r in explainability.shap_baseline],
+                            f"rows of {len(self.monitoring_features)} values, one per monitoring_features column")
+            object.__setattr__(self, "explainability", explainability)
 
     def _validate_names(self) -> None:
         for key in ("project_name", "model_name"):
@@ -242,6 +302,22 @@ class PlatformConfig:
         return Duration.hours(self.drift_window_hours)
 
     @property
+    def quality_window(self) -> Duration:
+        return Duration.hours(self.quality_window_hours)
+
+    @property
+    def ground_truth_delay(self) -> Duration:
+        return Duration.hours(self.ground_truth_delay_hours)
+
+    def ground_truth_location(self) -> tuple[str | None, str]:
+        """(bucket name, key prefix) of the labels: ``(None, "ground-truth/")`` means the data bucket."""
+        if self.ground_truth_s3_uri is None:
+            return None, locations.GROUND_TRUTH
+        match = _S3_PREFIX_URI_RE.match(self.ground_truth_s3_uri)
+        assert match is not None
+        return match.group("bucket"), match.group("prefix") or ""
+
+    @property
     def standard_tags(self) -> dict[str, str]:
         """The tags every taggable resource carries: project, model, stage, then extras."""
         return {"project": self.project_name, "model": self.model_name, "stage": self.stage, **self.tags}
@@ -264,7 +340,7 @@ class PlatformConfig:
         values: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
             if field.init and field.name in context:
-                values[field.name] = _coerce(field.name, context[field.name], field.type)
+                values[field.name] = coerce(field.name, context[field.name], field.type)
         return cls(**values)
 
 
@@ -294,39 +370,3 @@ def schedule_expression(key: str, value: Any) -> scheduler.ScheduleExpression:
                                                  week_day=week_day, year=year)
     except RuntimeError as exc:  # aws-cdk-lib's own check, e.g. day and week_day both set
         raise _fail(key, value, f"{SCHEDULE_ALLOWED} ({exc})") from None
-
-
-def _coerce(key: str, raw: Any, type_name: Any) -> Any:
-    """Turn ``-c`` strings into the field's type; JSON from cdk.json passes through."""
-    if not isinstance(raw, str):
-        return tuple(raw) if isinstance(raw, list) else raw
-    text = raw.strip()
-    kind = str(type_name)
-    if "tuple" in kind:
-        if text.startswith("["):
-            return tuple(_parse_json(key, text))
-        return tuple(part.strip() for part in text.split(",") if part.strip())
-    if "Mapping" in kind:
-        return _parse_json(key, text or "{}")
-    if kind == "float":
-        try:
-            return float(text)
-        except ValueError:
-            raise _fail(key, raw, "a number") from None
-    if kind == "bool":
-        if text.lower() not in ("true", "false"):
-            raise _fail(key, raw, "true | false")
-        return text.lower() == "true"
-    if kind == "int":
-        try:
-            return int(text)
-        except ValueError:
-            raise _fail(key, raw, "an integer") from None
-    return text
-
-
-def _parse_json(key: str, text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _fail(key, text, f"valid JSON ({exc.msg})") from None

@@ -289,11 +289,80 @@ def test_drift_settings_default_to_the_psi_conventions():
         ({"drift_threshold": "0.3", "drift_warning_threshold": "0.3"}, "drift_warning_threshold",
          "(0, drift_threshold=0.3)"),
         ({"drift_window_hours": "25"}, "drift_window_hours", "[1, 24]"),
-        ({"monitoring_mode": "managed"}, "monitoring_mode", "model_monitor | own | both"),
+        ({"monitoring_mode": "managed"}, "monitoring_mode", "own | model_monitor | both"),
         ({"monitoring_features": "amount,amount"}, "monitoring_features", "distinct"),
     ],
 )
 def test_invalid_monitoring_keys(context, key, fragment):
+    with pytest.raises(ConfigurationError) as err:
+        PlatformConfig.from_context(context)
+    assert str(err.value).startswith(f"config '{key}': invalid value") and fragment in str(err.value), str(err.value)
+
+
+# ------------------------------------------------------------------ model quality and bias
+def test_own_checkers_are_the_default_because_model_monitor_is_closed_to_new_customers():
+    config = PlatformConfig()
+    assert config.monitoring_mode == "own"
+    assert PlatformConfig.from_context(reference_context()).monitoring_mode == "own"
+    assert (config.problem_type, config.ground_truth_delay_hours, config.quality_window_hours) == (
+        "BinaryClassification", 24, 24)
+    assert (config.bias_facets, config.explainability, config.region) == ((), None, None)
+    assert config.ground_truth_location() == (None, "ground-truth/")  # the data bucket's prefix
+
+
+def test_quality_and_bias_keys_from_cli_strings():
+    config = PlatformConfig.from_context({
+        "problem_type": "Regression",
+        "ground_truth_s3_uri": "s3://team-labels/fraud",
+        "ground_truth_delay_hours": "48",
+        "quality_window_hours": "6",
+        "bias_facets": '{"facet": "customer_age", "values_or_threshold": [60]}',
+        "bias_drift_threshold": "0.05",
+        "region": "",
+    })
+    assert config.ground_truth_s3_uri == "s3://team-labels/fraud/"
+    assert config.ground_truth_location() == ("team-labels", "fraud/")
+    assert (config.ground_truth_delay.to_hours(), config.quality_window.to_hours()) == (48, 6)
+    (facet,) = config.bias_facets
+    assert (facet.facet, facet.values_or_threshold, facet.facet_is_threshold) == ("customer_age", (60,), True)
+    assert (config.bias_drift_threshold, config.region) == (0.05, None)
+
+
+def test_explainability_from_json_needs_one_value_per_feature():
+    width = len(PlatformConfig().monitoring_features)
+    config = PlatformConfig.from_context({"explainability": f'{{"shap_baseline": [{[0] * width}]}}',
+                                          "monitoring_mode": "model_monitor", "region": "eu-west-1"})
+    assert config.explainability.width == width
+    assert config.region == "eu-west-1"
+
+
+@pytest.mark.parametrize(
+    "context, key, fragment",
+    [
+        ({"problem_type": "binary"}, "problem_type", "BinaryClassification | MulticlassClassification | Regression"),
+        ({"ground_truth_s3_uri": "labels/"}, "ground_truth_s3_uri", "s3://<bucket>/<prefix>/"),
+        ({"ground_truth_s3_uri": "s3://Team_Labels/x"}, "ground_truth_s3_uri", "s3://<bucket>/<prefix>/"),
+        ({"ground_truth_delay_hours": "337"}, "ground_truth_delay_hours", "[0, 336]"),  # 14 days
+        ({"ground_truth_delay_hours": "-1"}, "ground_truth_delay_hours", "[0, 336]"),
+        ({"ground_truth_delay_hours": "1.5"}, "ground_truth_delay_hours", "an integer"),
+        ({"quality_window_hours": "0"}, "quality_window_hours", "[1, 24]"),
+        ({"quality_window_hours": "25"}, "quality_window_hours", "[1, 24]"),
+        ({"bias_facets": '[{"facet": "income", "values_or_threshold": [1]}]'}, "bias_facets[0].facet",
+         "one of the feature names"),
+        ({"bias_facets": '[{"facet": "customer_age"}]'}, "bias_facets[0].values_or_threshold", "non-empty list"),
+        ({"bias_facets": '[{"facet": "customer_age", "values_or_threshold": [1], "label": 1}]'},
+         "bias_facets[0].label", "keys among facet"),
+        ({"bias_facets": "[1"}, "bias_facets", "valid JSON"),
+        ({"bias_drift_threshold": "0"}, "bias_drift_threshold", "(0, 1]"),
+        ({"bias_drift_threshold": "2"}, "bias_drift_threshold", "(0, 1]"),
+        ({"explainability": '{"shap_baseline": [[1, 2]]}'}, "explainability.shap_baseline", "rows of 9 values"),
+        ({"explainability": '{"shap_baselin": [[1]]}'}, "explainability.shap_baselin", "did you mean 'shap_baseline'"),
+        ({"explainability": "[1]"}, "explainability", "a JSON object"),
+        ({"region": "eu-west"}, "region", "like eu-west-1"),
+        ({"region": "EU-WEST-1"}, "region", "like eu-west-1"),
+    ],
+)
+def test_invalid_quality_and_bias_keys(context, key, fragment):
     with pytest.raises(ConfigurationError) as err:
         PlatformConfig.from_context(context)
     assert str(err.value).startswith(f"config '{key}': invalid value") and fragment in str(err.value), str(err.value)

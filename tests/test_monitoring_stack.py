@@ -6,20 +6,27 @@ import re
 import pytest
 from aws_cdk import App, Duration, Environment, Stack
 from aws_cdk import aws_s3 as s3
-from aws_cdk.assertions import Annotations, Match
+from aws_cdk.assertions import Annotations, Match, Template
 
 from mlops_cdk.config import PlatformConfig
+from mlops_cdk.settings.bias import BiasFacet
 from mlops_cdk.constructs.serving.model_endpoint import ModelEndpoint
 from mlops_cdk.constructs.serving.monitored_endpoint import MonitoredEndpoint
 from mlops_cdk.settings.monitoring import BiasOptions, ModelQualityOptions, MonitorSchedule
 from mlops_cdk.stacks.monitoring import MonitoringStack
-from tests.harness import ACCOUNT, REGION, ROOT, imported_resources, logical_ids, own_resources, reference_context, synth
+from tests.harness import (ACCOUNT, REGION, ROOT, imported_resources, logical_ids, only_resource, own_resources,
+                           reference_context, synth)
 
-CONFIG = PlatformConfig(accuracy_threshold=0.9)
+CONFIG = PlatformConfig(monitoring_mode="both", accuracy_threshold=0.9,
+                        bias_facets=(BiasFacet(facet="customer_age", values_or_threshold=(60,)),))
 OWN = PlatformConfig(monitoring_mode="own", drift_window_hours=6, drift_threshold=0.3, drift_warning_threshold=0.15,
-                     model_name="churn", monitoring_features=("tenure", "plan"))
-MODEL_MONITOR = PlatformConfig(monitoring_mode="model_monitor", model_name="churn",
-                               monitoring_features=("tenure", "plan"))
+                     model_name="churn", monitoring_features=("tenure", "plan"), quality_window_hours=12,
+                     ground_truth_delay_hours=48, ground_truth_s3_uri="s3://team-labels/churn/",
+                     bias_facets=(BiasFacet(facet="plan", values_or_threshold=("basic",)),
+                                  BiasFacet(facet="tenure", values_or_threshold=(12,))),
+                     bias_drift_threshold=0.05)
+MODEL_MONITOR = PlatformConfig(monitoring_mode="model_monitor", model_name="churn", problem_type="Regression",
+                               monitoring_features=("tenure", "plan"), ground_truth_s3_uri="s3://team-labels/churn/")
 PACKAGE = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/fraud/3"
 MINE = ("Monitoring", "MonitoringOwn", "MonitoringPlanned", "MonitoringModelMonitor")
 ENV = Environment(account=ACCOUNT, region=REGION)  # where the imported resources live
@@ -37,7 +44,7 @@ def built():
                                  capture_bucket=team.data_bucket)
         objects["both"] = MonitoringStack(
             app, "Monitoring", config=CONFIG, resources=team, endpoint=endpoint.monitored_endpoint,
-            model_quality=ModelQualityOptions(), bias=BiasOptions(facet_name="customer_age"))
+            model_quality=ModelQualityOptions())
 
         elsewhere = serving  # endpoints and buckets known by name only: imports create nothing
         objects["own"] = MonitoringStack(
@@ -95,7 +102,7 @@ def test_both_mode_resources(both):
                         ("AWS::SageMaker::ModelBiasJobDefinition", 1),
                         ("AWS::SageMaker::ModelExplainabilityJobDefinition", 0),
                         ("AWS::SageMaker::MonitoringSchedule", 3),
-                        ("AWS::Lambda::Function", 1),
+                        ("AWS::Lambda::Function", 3),  # the own drift, quality and bias checkers
                         ("AWS::CloudWatch::CompositeAlarm", 1),
                         ("AWS::CloudWatch::Dashboard", 1)):
         both.resource_count_is(kind, count)
@@ -127,6 +134,21 @@ def test_model_quality_and_bias_read_ground_truth_of_the_data_bucket(both):
                                                                "/ground-truth/"]]}},
             "EndpointInput": Match.object_like({"ProbabilityAttribute": "0", "ProbabilityThresholdAttribute": 0.5}),
         })})
+
+
+def test_bias_job_per_configured_facet_over_the_day_whose_labels_arrived(both):
+    """The facet comes from config.bias_facets; the offsets from ground_truth_delay_hours (24 h by default)."""
+    both.has_resource_properties("AWS::SageMaker::ModelBiasJobDefinition", {"ModelBiasJobInput": Match.object_like({
+        "EndpointInput": Match.object_like({"StartTimeOffset": "-PT48H", "EndTimeOffset": "-PT24H"})})})
+
+
+def test_both_mode_alarms_and_dashboard_read_the_own_checkers(both):
+    alarms = _alarms(both)
+    accuracy = alarms[f"{CONFIG.prefix}-accuracy"]
+    assert accuracy["Namespace"] == "MLOps/ModelMonitoring" and accuracy["Period"] == 24 * 3600
+    bias = alarms[f"{CONFIG.prefix}-bias-drift-customer_age"]
+    assert (bias["MetricName"], bias["Threshold"]) == ("MaxBiasDrift", CONFIG.bias_drift_threshold)
+    assert {"Name": "Facet", "Value": "customer_age"} in bias["Dimensions"]
 
 
 def test_depends_on_the_stack_serving_the_endpoint(objects):
@@ -198,7 +220,7 @@ def test_released_stateful_logical_ids_are_kept(result):
 def test_own_mode_has_no_model_monitor_and_takes_window_and_thresholds_from_config(result):
     template = result.template("MonitoringOwn")
     assert not [t for t in logical_ids(result.json("MonitoringOwn")).values() if t.startswith("AWS::SageMaker::")]
-    template.resource_count_is("AWS::Lambda::Function", 1)
+    template.resource_count_is("AWS::Lambda::Function", 3)
     template.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({
         "CAPTURE_BUCKET": "capture-bucket", "CAPTURE_PREFIX": "captures", "ENDPOINT_NAME": "churn-endpoint",
         "WINDOW_HOURS": "6", "THRESHOLD": "0.3", "WARNING_THRESHOLD": "0.15", "FEATURE_NAMES": "tenure,plan"})}})
@@ -209,6 +231,41 @@ def test_own_mode_has_no_model_monitor_and_takes_window_and_thresholds_from_conf
     assert (alarms[f"{OWN.prefix}-feature-drift-plan"]["Period"], alarms[f"{OWN.prefix}-drift-checker-silent"][
         "Period"]) == (6 * 3600, 6 * 3600)
     assert f"{OWN.prefix}-monitoring-execution-failed" not in alarms
+
+
+def test_own_quality_and_bias_checkers_take_labels_window_and_delay_from_config(result, objects):
+    template = result.template("MonitoringOwn")
+    for check in ("model_quality", "bias_drift"):
+        template.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({
+            "CHECK": check, "CAPTURE_BUCKET": "capture-bucket", "ENDPOINT_NAME": "churn-endpoint",
+            "GROUND_TRUTH_BUCKET": "team-labels", "GROUND_TRUTH_PREFIX": "churn", "WINDOW_HOURS": "12",
+            "LABEL_DELAY_HOURS": "48", "PROBLEM_TYPE": "BinaryClassification"})}})
+    template.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(12 hours)"})
+    bias = objects["own"].bias_checker
+    assert [f.facet for f in bias.facets] == ["plan", "tenure"] and bias.drift_threshold == 0.05
+    alarms = _alarms(template)
+    accuracy = alarms[f"{OWN.prefix}-accuracy"]
+    assert (accuracy["Namespace"], accuracy["MetricName"], accuracy["Period"]) == (
+        "MLOps/ModelMonitoring", "ModelAccuracy", 12 * 3600)
+    assert {"Name": "EndpointName", "Value": "churn-endpoint"} in accuracy["Dimensions"]
+    for facet in ("plan", "tenure"):
+        assert alarms[f"{OWN.prefix}-bias-drift-{facet}"]["Threshold"] == 0.05
+    composite = only_resource(result.json("MonitoringOwn"), "AWS::CloudWatch::CompositeAlarm")
+    rule = json.dumps(composite["Properties"]["AlarmRule"])
+    assert "AlarmsBiasDriftplan" in rule and "AlarmsBiasDrifttenure" in rule
+
+
+def test_own_checkers_read_labels_of_a_team_bucket_by_name(result):
+    statements = [s for s in (_statement for _statement in _all_statements(result.json("MonitoringOwn")))
+                  if s.get("Sid") == "ReadGroundTruth"]
+    assert len(statements) == 2  # the quality and the bias checker
+    for statement in statements:
+        assert statement["Resource"]["Fn::Join"][1][-1] == ":s3:::team-labels/churn/*"
+
+
+def _all_statements(template_json):
+    return [st for p in template_json["Resources"].values() if p["Type"] == "AWS::IAM::Policy"
+            for st in p["Properties"]["PolicyDocument"]["Statement"]]
 
 
 def test_a_planned_endpoint_runs_as_own_and_says_so(result, objects):
@@ -235,7 +292,6 @@ def test_an_endpoint_that_captures_nothing_gets_no_model_monitor_and_says_why():
 def test_model_monitor_mode_alarms_on_model_monitor_drift(result):
     template = result.template("MonitoringModelMonitor")
     template.resource_count_is("AWS::Lambda::Function", 0)
-    template.resource_count_is("AWS::SageMaker::ModelQualityJobDefinition", 0)  # no options given
     template.has_resource_properties("AWS::SageMaker::MonitoringSchedule", {"MonitoringScheduleConfig": Match.object_like(
         {"ScheduleConfig": {"ScheduleExpression": "cron(0 0/6 ? * * *)"}})})
     alarms = _alarms(template)
@@ -261,6 +317,39 @@ def test_imported_resources(result):
         "AlarmActions": [f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts"]})
 
 
+def test_model_monitor_quality_job_from_config_for_a_regression_model(result):
+    """ground_truth_s3_uri turns the model-quality job on; a regressor gets no accuracy alarm."""
+    template = result.template("MonitoringModelMonitor")
+    template.has_resource_properties("AWS::SageMaker::ModelQualityJobDefinition", {
+        "ModelQualityAppSpecification": Match.object_like({"ProblemType": "Regression"}),
+        "ModelQualityJobInput": Match.object_like({
+            "GroundTruthS3Input": {"S3Uri": "s3://team-labels/churn/"},
+            "EndpointInput": Match.object_like({"InferenceAttribute": "0", "StartTimeOffset": "-PT48H",
+                                                "EndTimeOffset": "-PT24H"})}),
+    })
+    assert f"{MODEL_MONITOR.prefix}-accuracy" not in _alarms(template)
+
+
+def test_explainability_needs_model_monitor_and_the_served_model_name():
+    shap = {"shap_baseline": [[1, 0]]}
+    app = App(context=reference_context())
+    serving = Stack(app, "Serving")
+    team = own_resources(serving)
+    own = MonitoringStack(app, "Own", resources=team, endpoint=_endpoint(serving), config=PlatformConfig(
+        model_name="churn", monitoring_features=("tenure", "plan"), explainability=shap))
+    unnamed = MonitoringStack(app, "Unnamed", resources=team, endpoint=_endpoint(serving, "Unnamed"), config=PlatformConfig(
+        model_name="churn", monitoring_features=("tenure", "plan"), explainability=shap, monitoring_mode="both"))
+    named = MonitoringStack(app, "Named", resources=team, endpoint=_endpoint(serving, "Named", model_name="churn-model"),
+                            config=PlatformConfig(model_name="churn", monitoring_features=("tenure", "plan"),
+                                                  explainability=shap, monitoring_mode="model_monitor"))
+    Annotations.from_stack(own).has_warning("/Own", Match.string_like_regexp("runs only in monitoring_mode"))
+    assert unnamed.feature_attribution is None
+    Annotations.from_stack(unnamed).has_warning("/Unnamed", Match.string_like_regexp("needs the literal name"))
+    assert named.feature_attribution is not None
+    Template.from_stack(named).has_resource_properties("AWS::SageMaker::ModelExplainabilityJobDefinition", {
+        "ModelExplainabilityJobInput": {"EndpointInput": Match.object_like({"EndpointName": "ep"})}})
+
+
 # ------------------------------------------------------------ whole templates
 def test_cdk_nag_clean(result):
     assert [f for stack in MINE for f in result.nag_findings_for(stack)] == []
@@ -276,9 +365,10 @@ def test_logical_ids(result, json_snapshot):
 
 
 # ----------------------------------------------------------------- bad input
-def _endpoint(stack):
-    return MonitoredEndpoint(endpoint=ModelEndpoint.from_endpoint_name(stack, "E", "ep"),
-                             capture_bucket=s3.Bucket(stack, "B", encryption=s3.BucketEncryption.KMS))
+def _endpoint(stack, id="E", **props):
+    return MonitoredEndpoint(endpoint=ModelEndpoint.from_endpoint_name(stack, id, "ep"),
+                             capture_bucket=s3.Bucket(stack, f"{id}Bucket", encryption=s3.BucketEncryption.KMS),
+                             **props)
 
 
 def test_options_need_model_monitor():
@@ -287,14 +377,15 @@ def test_options_need_model_monitor():
     with pytest.raises(ValueError, match="^MonitoringStack 'model_quality': invalid value ModelQualityOptions"):
         MonitoringStack(app, "M", config=OWN, resources=own_resources(shared), endpoint=_endpoint(shared),
                         model_quality=ModelQualityOptions())
+    with pytest.raises(ValueError, match="^MonitoringStack 'bias': invalid value BiasOptions"):
+        MonitoringStack(app, "N", config=OWN, resources=own_resources(Stack(app, "Other")), endpoint=_endpoint(shared, "F"),
+                        bias=BiasOptions(facet_name="plan", headers=["tenure", "plan"]))
 
 
 @pytest.mark.parametrize("props, error", [
     ({"monitor_instance_type": "ml.m5.xlarg"}, "^DataQualityMonitor 'instance_type': invalid value 'ml.m5.xlarg'"),
-    ({"latency_p99_threshold": Duration.hours(2)}, "^ModelAlarms 'latency_p99_threshold': invalid value"),
+    ({"latency_threshold": Duration.hours(2)}, "^ModelAlarms 'latency_threshold': invalid value"),
     ({"errors_5xx_threshold": 0}, "^ModelAlarms 'errors_5xx_threshold': invalid value 0"),
-    ({"ground_truth_prefix": "/labels/", "model_quality": ModelQualityOptions()},
-     "^ModelQualityMonitor 'ground_truth_prefix': invalid value"),
 ])
 def test_bad_props_are_refused_by_the_construct_that_owns_them(props, error):
     app = App()

@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Mapping
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy, Size
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
@@ -104,6 +104,8 @@ def _code_with_shared_modules(folder: pathlib.Path) -> lambda_.Code:
 class PlatformFunction(Construct):
     """A Lambda function running ``mlops_cdk/lambdas/<code>/handler.py:handler``.
 
+    ``ephemeral_storage_size`` sizes ``/tmp`` (512 MiB by default; up to 10 GiB) for functions that spill to disk.
+
     Exposes ``function``, ``role``, ``dead_letter_queue`` and ``log_group``.
     """
 
@@ -120,6 +122,7 @@ class PlatformFunction(Construct):
         retry_attempts: int = 2,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         reserved_concurrent_executions: int | None = None,
+        ephemeral_storage_size: Size | None = None,
     ) -> None:
         super().__init__(scope, id)
         if not isinstance(code, str) or not _NAME_RE.match(code) or not (LAMBDAS_DIR / code / "handler.py").is_file():
@@ -163,6 +166,7 @@ class PlatformFunction(Construct):
             dead_letter_queue=self.dead_letter_queue,
             retry_attempts=retry_attempts,
             reserved_concurrent_executions=reserved_concurrent_executions,
+            ephemeral_storage_size=ephemeral_storage_size,
         )
         # aws-cdk-lib makes the function depend on its role (so on the role's policies, which it must
         # wait for) although it already references the role's ARN: cfn-lint's W3005 on that

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -24,8 +24,12 @@ class ModelDashboard(Construct):
     2. feature drift: one line per feature of ``feature_drift`` with ``drift_warning_threshold``
        and ``drift_threshold`` drawn (``drift_metric_label`` names the measure), next to
        ``drift_runs`` (e.g. records analysed and malformed per run);
-    3. model quality: ``quality`` (0-1, e.g. accuracy, precision, recall) with ``accuracy_threshold`` drawn;
-    4. the state of ``alarms``.
+    3. model quality: ``quality`` (0-1, e.g. accuracy, precision, recall) with ``accuracy_threshold`` drawn,
+       ``model_error`` (unbounded, e.g. a regression's MAE and RMSE) and ``labels`` (e.g. labelled and
+       unlabelled predictions per run);
+    4. bias: ``bias`` (e.g. DPPL and DI per facet) next to ``bias_drift`` (facet -> drift from the
+       training baseline) with ``bias_drift_threshold`` drawn;
+    5. the state of ``alarms``.
 
     Rows without metrics are left out. ``title`` heads the dashboard (markdown);
     ``dashboard_name`` defaults to a generated one. Exposes ``dashboard`` and ``dashboard_name``.
@@ -48,6 +52,11 @@ class ModelDashboard(Construct):
         drift_runs: Sequence[cloudwatch.IMetric] = (),
         quality: Sequence[cloudwatch.IMetric] = (),
         accuracy_threshold: float | None = None,
+        model_error: Sequence[cloudwatch.IMetric] = (),
+        labels: Sequence[cloudwatch.IMetric] = (),
+        bias: Sequence[cloudwatch.IMetric] = (),
+        bias_drift: Mapping[str, cloudwatch.IMetric] | None = None,
+        bias_drift_threshold: float | None = None,
         alarms: Sequence[cloudwatch.IAlarm] = (),
         dashboard_name: str | None = None,
     ) -> None:
@@ -56,8 +65,9 @@ class ModelDashboard(Construct):
             raise invalid(_OWNER, "title", title, "a non-empty markdown heading")
         require_drift_thresholds(_OWNER, drift_threshold, drift_warning_threshold,
                                  names=("drift_threshold", "drift_warning_threshold"))
-        if accuracy_threshold is not None:
-            require_fraction(_OWNER, "accuracy_threshold", accuracy_threshold)
+        for prop, value in (("accuracy_threshold", accuracy_threshold), ("bias_drift_threshold", bias_drift_threshold)):
+            if value is not None:
+                require_fraction(_OWNER, prop, value)
         if dashboard_name is not None:
             require_pattern(_OWNER, "dashboard_name", dashboard_name, _DASHBOARD_NAME_RE,
                             "1-255 of letters, digits, '-' and '_'")
@@ -90,20 +100,39 @@ class ModelDashboard(Construct):
                                                 width=8 if feature_drift else WIDTH))
         if drift:
             self.dashboard.add_widgets(*drift)
-        if quality:
-            self.dashboard.add_widgets(cloudwatch.GraphWidget(
-                title="Model quality (ground truth)",
-                left=list(quality),
+        self._row([
+            (quality, lambda metrics, width: cloudwatch.GraphWidget(
+                title="Model quality (ground truth)", left=metrics, width=width,
                 left_annotations=[] if accuracy_threshold is None else [cloudwatch.HorizontalAnnotation(
                     value=accuracy_threshold, label="accuracy threshold", color=cloudwatch.Color.RED)],
-                left_y_axis=cloudwatch.YAxisProps(min=0, max=1, show_units=False),
-                width=WIDTH,
-            ))
+                left_y_axis=cloudwatch.YAxisProps(min=0, max=1, show_units=False))),
+            (model_error, lambda metrics, width: cloudwatch.GraphWidget(
+                title="Model error (ground truth)", left=metrics, width=width)),
+            (labels, lambda metrics, width: cloudwatch.GraphWidget(
+                title="Ground truth per run", left=metrics, width=width)),
+        ])
+        drifts = dict(bias_drift or {})
+        self._row([
+            (bias, lambda metrics, width: cloudwatch.GraphWidget(title="Bias (post-training)", left=metrics,
+                                                                 width=width)),
+            (list(drifts.values()), lambda metrics, width: cloudwatch.GraphWidget(
+                title="Bias drift from the training baseline", left=metrics, width=width,
+                left_annotations=[] if bias_drift_threshold is None else [cloudwatch.HorizontalAnnotation(
+                    value=bias_drift_threshold, label="threshold", color=cloudwatch.Color.RED)])),
+        ])
         if alarms:
             self.dashboard.add_widgets(cloudwatch.AlarmStatusWidget(
                 title="Alarms", alarms=list(alarms), width=WIDTH, height=max(2, 1 + (len(alarms) + 3) // 4),
                 sort_by=cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
             ))
+
+    def _row(self, parts: list[tuple[Sequence[cloudwatch.IMetric], Callable[[list[cloudwatch.IMetric], int],
+                                                                          cloudwatch.IWidget]]]) -> None:
+        """One dashboard row of the graphs whose metrics were given, sharing the width equally."""
+        present = [(list(metrics), make) for metrics, make in parts if metrics]
+        if present:
+            width = WIDTH // len(present)
+            self.dashboard.add_widgets(*[make(metrics, width) for metrics, make in present])
 
     @property
     def dashboard_name(self) -> str:

@@ -1,9 +1,10 @@
-"""The model-quality metrics ``publish_custom_metrics`` publishes, as one metric factory.
+"""The model-quality metrics of one model on one endpoint, as one metric factory.
 
-Ground truth arrives in batches, whoever labels it calls ``publish_custom_metrics`` (or
-publishes the same names), and nothing else emits these metrics: so no resource owns them,
-and this factory stands in for one, as ``EndpointMetrics`` does for an endpoint. Alarms and
-dashboards take the metrics it returns.
+Two publishers use the same names (``lambdas/_shared/contract.py``): the own
+``ModelQualityChecker`` (``checker.quality`` is this factory with the checker's window as
+period) and ``publish_custom_metrics`` for teams that label and score on their own. So no
+single resource owns them, and this factory stands in for one, as ``EndpointMetrics`` does
+for an endpoint. Alarms and dashboards take the metrics it returns.
 """
 
 from __future__ import annotations
@@ -21,18 +22,23 @@ PERIOD = Duration.hours(1)
 
 
 class QualityMetrics:
-    """``ModelAccuracy``, ``ModelPrecision``, ``ModelRecall`` of one model on one endpoint.
+    """Classification (accuracy, precision, recall, F1, AUC) and regression (MAE, MSE, RMSE, R²) quality.
 
     Dimensions ``ModelName`` = ``model_name`` and ``EndpointName`` = ``endpoint_name`` (which
     may be a token, e.g. a deployed endpoint's name), in ``namespace``. Every metric is the
-    Average per :data:`PERIOD` (one hour) unless the caller asks for another statistic or period.
+    Average per ``period`` (:data:`PERIOD`, one hour) unless the caller asks for another
+    statistic or period. For a multiclass model precision, recall and F1 are support-weighted averages.
     """
 
-    def __init__(self, model_name: str, endpoint_name: str, namespace: str = contract.MONITORING_NAMESPACE) -> None:
+    def __init__(self, model_name: str, endpoint_name: str, namespace: str = contract.MONITORING_NAMESPACE,
+                 period: Duration = PERIOD) -> None:
         for prop, value in (("model_name", model_name), ("endpoint_name", endpoint_name)):
             if not isinstance(value, str) or not (is_token(value) or value.strip()):
                 raise invalid("QualityMetrics", prop, value, "a non-empty dimension value")
         require_namespace("QualityMetrics", "namespace", namespace)
+        if not isinstance(period, Duration):
+            raise invalid("QualityMetrics", "period", period, "a Duration")
+        self.period = period
         self.model_name = model_name
         self.endpoint_name = endpoint_name
         self.namespace = namespace
@@ -40,7 +46,7 @@ class QualityMetrics:
     def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
         """Any metric of this model and endpoint in ``namespace``."""
         props.setdefault("statistic", "Average")
-        props.setdefault("period", PERIOD)
+        props.setdefault("period", self.period)
         return cloudwatch.Metric(
             namespace=self.namespace,
             metric_name=metric_name,
@@ -60,6 +66,30 @@ class QualityMetrics:
     def metric_recall(self, **props: Any) -> cloudwatch.Metric:
         """Share of actual positives that were predicted (0-1)."""
         return self.metric(contract.METRIC_RECALL, **props)
+
+    def metric_f1(self, **props: Any) -> cloudwatch.Metric:
+        """Harmonic mean of precision and recall (0-1)."""
+        return self.metric(contract.METRIC_F1, **props)
+
+    def metric_auc(self, **props: Any) -> cloudwatch.Metric:
+        """Area under the ROC curve of a binary classifier's scores (0-1)."""
+        return self.metric(contract.METRIC_AUC, **props)
+
+    def metric_mae(self, **props: Any) -> cloudwatch.Metric:
+        """Mean absolute error of a regression model."""
+        return self.metric(contract.METRIC_MAE, **props)
+
+    def metric_mse(self, **props: Any) -> cloudwatch.Metric:
+        """Mean squared error of a regression model."""
+        return self.metric(contract.METRIC_MSE, **props)
+
+    def metric_rmse(self, **props: Any) -> cloudwatch.Metric:
+        """Root mean squared error of a regression model."""
+        return self.metric(contract.METRIC_RMSE, **props)
+
+    def metric_r2(self, **props: Any) -> cloudwatch.Metric:
+        """Coefficient of determination of a regression model (1 is perfect; below 0, worse than the mean)."""
+        return self.metric(contract.METRIC_R2, **props)
 
 
 __all__ = ["PERIOD", "QualityMetrics"]

@@ -30,6 +30,8 @@ class MonitoredEndpoint:
         captures: False for an endpoint without data capture (serverless
             variants cannot capture): nothing lands at the capture location,
             and Model Monitor refuses such an endpoint.
+        model_name: the literal name of the SageMaker model the endpoint serves, when known at
+            synth time (Clarify's feature-attribution job runs it on a shadow endpoint); None otherwise.
     """
 
     endpoint: sagemaker.IEndpoint
@@ -39,6 +41,7 @@ class MonitoredEndpoint:
     variant_name: str = DEFAULT_VARIANT
     deployed: bool = True
     captures: bool = True
+    model_name: str | None = None
 
     @property
     def endpoint_name(self) -> str:
