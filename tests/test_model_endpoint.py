@@ -665,3 +665,39 @@ def test_a_volume_key_on_local_storage_and_a_percentile_synthesize_with_warnings
     Template.from_stack(quiet).has_resource_properties("AWS::CloudWatch::Alarm", {
         "MetricName": "ModelLatency", "Statistic": "Average"})
     assert Annotations.from_stack(quiet).find_warning("*", Match.any_value()) == []
+
+
+# ------------------------------------------------------------- model name
+def _named_model(package, **props):
+    stack = Stack(App(), "Named")
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    endpoint = ModelEndpoint(stack, "E", role=role, model_package_arn=package, endpoint_name=ENDPOINT,
+                             capture_bucket=s3.Bucket(stack, "B"), **props)
+    return endpoint, Template.from_stack(stack)
+
+
+def test_a_model_name_prefix_gives_a_literal_name_that_changes_when_the_model_is_replaced():
+    """Every CfnModel property is create-only: a fixed name would collide on replacement."""
+    endpoint, template = _named_model(PACKAGE_ARN, model_name_prefix=ENDPOINT)
+    assert endpoint.model_name.startswith(f"{ENDPOINT}-") and len(endpoint.model_name) == len(ENDPOINT) + 9
+    template.has_resource_properties("AWS::SageMaker::Model", {"ModelName": endpoint.model_name})
+    assert endpoint.monitored_endpoint.model_name == endpoint.model_name
+    again, _ = _named_model(PACKAGE_ARN, model_name_prefix=ENDPOINT)
+    assert again.model_name == endpoint.model_name  # deterministic: the same template twice
+    promoted, _ = _named_model(PACKAGE_ARN.replace("/7", "/8"), model_name_prefix=ENDPOINT)
+    isolated, _ = _named_model(PACKAGE_ARN, model_name_prefix=ENDPOINT, network_isolation=False)
+    assert len({endpoint.model_name, promoted.model_name, isolated.model_name}) == 3
+    long, _ = _named_model(PACKAGE_ARN, model_name_prefix="m" * 54)
+    assert len(long.model_name) == 63
+
+
+def test_without_a_prefix_cloudformation_names_the_model():
+    endpoint, template = _named_model(PACKAGE_ARN)
+    assert endpoint.model_name is None and endpoint.monitored_endpoint.model_name is None
+    template.has_resource_properties("AWS::SageMaker::Model", {"ModelName": Match.absent()})
+
+
+@pytest.mark.parametrize("prefix", ["", "m" * 55, "my_model", "-model"])
+def test_bad_model_name_prefix(prefix):
+    with pytest.raises(ValueError, match="^ModelEndpoint 'model_name_prefix': invalid value"):
+        _named_model(PACKAGE_ARN, model_name_prefix=prefix)

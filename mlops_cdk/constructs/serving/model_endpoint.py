@@ -27,6 +27,7 @@ from ..._validation import (
     require_sagemaker_name,
 )
 from ...lambdas._shared import contract
+from ..common.content_name import DIGEST_LENGTH, content_name
 from ...settings import AutoScaling, DeploymentPolicy, ServerlessInference, check_endpoint_combination
 from ...settings.endpoint import MAX_ROLLBACK_ALARMS, has_instance_storage
 from .endpoint_capture import CAPTURE_MODES, capture_config, check_capture
@@ -62,6 +63,8 @@ class ModelEndpoint(EndpointBase):
             construct when the role belongs to another stack. An immutable
             import gets none: allow them yourself (``rollback_alarms`` included).
         endpoint_name: @default a name generated from the construct path.
+        model_name_prefix: names the model ``<prefix>-<digest of its properties>``, a literal
+            (Clarify's feature-attribution job needs one) that changes whenever the model is replaced.
         variant_name: @default ``AllTraffic``.
         instance_type / instance_count: @default ``ml.m5.large`` x 1; or
             ``serverless`` (a ``ServerlessInference``) instead.
@@ -106,6 +109,7 @@ class ModelEndpoint(EndpointBase):
         image: str | None = None,
         environment: Mapping[str, str] | None = None,
         endpoint_name: str | None = None,
+        model_name_prefix: str | None = None,
         variant_name: str = DEFAULT_VARIANT,
         instance_type: str | None = None,
         instance_count: int = 1,
@@ -133,6 +137,9 @@ class ModelEndpoint(EndpointBase):
         if endpoint_name is not None:
             require_sagemaker_name(_OWNER, "endpoint_name", endpoint_name, max_length=contract.MAX_ENDPOINT_NAME)
         require_sagemaker_name(_OWNER, "variant_name", variant_name, max_length=contract.MAX_VARIANT_NAME)
+        if model_name_prefix is not None:
+            require_sagemaker_name(_OWNER, "model_name_prefix", model_name_prefix,
+                                   max_length=contract.MAX_MODEL_NAME - DIGEST_LENGTH - 1)
         if network_isolation is not None:
             require_bool(_OWNER, "network_isolation", network_isolation)
         if bool(vpc_subnets) != bool(security_groups):
@@ -204,6 +211,11 @@ class ModelEndpoint(EndpointBase):
                 security_group_ids=[g.security_group_id for g in security_groups],
             ) if vpc else None,
         )
+        self.model_name: str | None = None if model_name_prefix is None else content_name(
+            self, model_name_prefix, [self.model.execution_role_arn, self.model.primary_container,
+                                      self.model.enable_network_isolation, self.model.vpc_config],
+            max_length=contract.MAX_MODEL_NAME)
+        self.model.model_name = self.model_name
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
@@ -268,7 +280,7 @@ class ModelEndpoint(EndpointBase):
             if autoscaling is not None else (None, None))
         self.monitored_endpoint: MonitoredEndpoint | None = MonitoredEndpoint(
             endpoint=self, capture_bucket=capture_bucket, capture_key=self.capture_key,
-            capture_prefix=capture_root_prefix, variant_name=variant_name, deployed=True,
+            capture_prefix=capture_root_prefix, variant_name=variant_name, deployed=True, model_name=self.model_name,
         ) if capture_bucket is not None else None
 
     # ------------------------------------------------------------- importers
@@ -346,20 +358,14 @@ class ModelEndpoint(EndpointBase):
         bucket.grant_put(self._grantee, pattern)
         if key is not None and key is not bucket.encryption_key:
             key.grant_encrypt(self._grantee)
-        acknowledge_bucket_grant(
-            self._grantee, bucket, pattern,
-            f"SageMaker writes this endpoint's captured requests under '{self.capture_prefix}' "
-            "(one object per variant and hour).",
-        )
+        acknowledge_bucket_grant(self._grantee, bucket, pattern, f"SageMaker writes this endpoint's captured requests "
+                                 f"under '{self.capture_prefix}' (one object per variant and hour).")
 
     def _grant_vpc_access(self) -> None:
         self._grantee.add_to_principal_policy(iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]))
-        acknowledge(
-            self._grantee,
-            "AwsSolutions-IAM5[Resource::*]",
-            "SageMaker creates and deletes the model's network interfaces in the given subnets; the EC2 "
-            "network-interface and Describe actions support no resource-level permissions.",
-        )
+        acknowledge(self._grantee, "AwsSolutions-IAM5[Resource::*]",
+                    "SageMaker creates and deletes the model's network interfaces in the given subnets; the EC2 "
+                    "network-interface and Describe actions support no resource-level permissions.")
 
 
 # ------------------------------------------------------------------ validation
