@@ -18,7 +18,7 @@ unexport PYTHONDONTWRITEBYTECODE
 CDK_FLAGS := --no-notices --no-version-reporting --ci
 CONTEXT ?=
 
-.PHONY: synth test test-lowest lint bench lock images clean setup
+.PHONY: synth test test-lowest lint bench lock images regions clean setup
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -65,10 +65,15 @@ lint: setup
 bench: setup
 	$(PY) bench/synth.py
 	$(PY) bench/drift_checker.py --repeat 5
+	$(PY) bench/quality_checker.py --repeat 3
 
 # Regenerate the region image table from the installed sagemaker SDK.
 images: setup
 	$(PY) tools/generate_images.py
+
+# Regenerate the table of resource types each commercial region lacks from the installed cfn-lint.
+regions: setup
+	$(PY) tools/generate_regions.py
 
 # Re-resolve every transitive pin from requirements-dev.txt in a throwaway venv.
 lock:

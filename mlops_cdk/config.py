@@ -32,6 +32,7 @@ from ._validation import (
     require_tags,
 )
 from ._context import coerce
+from ._data.regions_generated import CFN_LINT_VERSION, KNOWN_REGIONS
 from .lambdas._shared import contract
 from .settings import DEFAULT_SERVING, STAGES, StageServing
 from .settings.bias import BiasFacet, bias_facets
@@ -178,6 +179,9 @@ class PlatformConfig:
             object.__setattr__(self, "region", None)
         if self.region is not None and not (isinstance(self.region, str) and _REGION_RE.match(self.region)):
             raise _fail("region", self.region, "an AWS region name like eu-west-1, or unset for region-agnostic templates")
+        if self.region is not None and self.region not in KNOWN_REGIONS:
+            raise _fail("region", self.region, f"a region cfn-lint {CFN_LINT_VERSION} knows ({', '.join(KNOWN_REGIONS)}), "
+                        "or unset for region-agnostic templates (they deploy to any region)")
 
     def _validate_quality_monitoring(self) -> None:
         require_choice("config", "problem_type", self.problem_type, contract.PROBLEM_TYPES)

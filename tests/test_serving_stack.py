@@ -10,7 +10,8 @@ from aws_cdk.assertions import Annotations, Capture, Match
 
 from mlops_cdk import FoundationStack, PlatformConfig
 from mlops_cdk.stacks.serving import ServingStack
-from tests.harness import ACCOUNT, REGION, imported_resources, logical_ids, own_resources, role_statements, synth
+from tests.harness import (ACCOUNT, REGION, imported_resources, logical_ids, own_resources, reference_context,
+                           role_statements, synth)
 
 PACKAGE = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/mlops-fraud-detection-prod/4"
 PROD = PlatformConfig(stage="prod", serving={"prod": {"model_package_arn": PACKAGE}})
@@ -299,3 +300,23 @@ def test_bad_props_name_the_prop(kwargs, match):
     app = App()
     with pytest.raises(ValueError, match=match):
         ServingStack(app, "S", config=PROD, resources=imported_resources(Stack(app, "T")), **kwargs)
+
+
+def test_explainability_with_model_monitor_names_the_model_for_clarify():
+    """Only then: a literal model name is what Clarify's feature-attribution job needs, and costs a replacement."""
+    from mlops_cdk.stacks.monitoring import MonitoringStack
+
+    width = len(PROD.monitoring_features)
+    app = App(context=reference_context())
+    foundation = FoundationStack(app, "Foundation", config=PROD)
+    for mode in ("own", "both"):
+        config = PlatformConfig(stage="prod", serving={"prod": {"model_package_arn": PACKAGE}}, monitoring_mode=mode,
+                                explainability={"shap_baseline": [[0] * width]})
+        serving = ServingStack(app, f"Serving{mode}", config=config, resources=foundation.resources)
+        named = serving.monitored_endpoint.model_name
+        assert (named is not None) == (mode == "both")
+        if named is not None:
+            assert named.startswith(f"{config.prefix}-")
+            monitoring = MonitoringStack(app, "Monitoring", config=config, resources=foundation.resources,
+                                         endpoint=serving.monitored_endpoint)
+            assert monitoring.feature_attribution is not None

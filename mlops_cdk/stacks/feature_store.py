@@ -16,6 +16,7 @@ from ..config import PlatformConfig
 from ..constructs.features.feature_group import FeatureGroup
 from ..constructs.features.feature_schema import require_feature_group_name
 from ..lambdas._shared import contract
+from ..regions import FEATURE_STORE, require_capabilities
 from ..settings.features import FeatureGroupSpec
 from .foundation import apply_standard_tags, stack_props
 from .resources import PlatformResources
@@ -68,6 +69,7 @@ class FeatureStoreStack(Stack):
         specs = DEFAULT_FEATURE_GROUPS if feature_groups is None else feature_groups
         names = self._group_names(config, specs)
         super().__init__(scope, id, **stack_props(config, "feature store", kwargs))
+        require_capabilities(self, [FEATURE_STORE], why="the feature store stack")
         self.config = config
 
         self.feature_groups: dict[str, FeatureGroup] = {}

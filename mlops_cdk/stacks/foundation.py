@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, RemovalPolicy, Stack, Tags
+from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -27,9 +27,12 @@ def apply_standard_tags(scope: Construct, config: PlatformConfig) -> None:
 
 
 def stack_props(config: PlatformConfig, part: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``Stack`` keyword arguments with the platform's defaults: a description, prod termination protection."""
+    """``Stack`` keyword arguments with the platform's defaults: a description, prod termination protection,
+    and the configured region (``env``; region-agnostic when ``config.region`` is unset)."""
     if not isinstance(config, PlatformConfig):
         raise invalid(f"{part} stack", "config", config, "a PlatformConfig")
+    if config.region is not None and kwargs.get("env") is None:
+        kwargs["env"] = Environment(region=config.region)
     kwargs.setdefault("description", f"mlops-cdk {part} for {config.model_name} ({config.stage})")
     kwargs.setdefault("termination_protection", config.termination_protection)
     return kwargs

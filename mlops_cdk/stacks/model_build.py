@@ -15,6 +15,7 @@ from ..constructs.build.model_registry import IModelRegistry, ModelRegistry
 from ..constructs.build.pipeline_definition import PipelineDefinition
 from ..constructs.build.sagemaker_pipeline import SageMakerPipeline
 from ..constructs.foundation.execution_role import SageMakerExecutionRole
+from ..regions import MODEL_REGISTRY, PIPELINES, require_capabilities
 from .foundation import apply_standard_tags, stack_props
 from .resources import PlatformResources
 
@@ -56,6 +57,8 @@ class ModelBuildStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **stack_props(config, "model build", kwargs))
+        require_capabilities(self, [PIPELINES] + ([MODEL_REGISTRY] if registry is None else []),
+                             why="the model build stack (its pipeline registers model versions)")
         pipeline_name = config.pipeline_name
         artifacts = locations.pipeline_artifacts(pipeline_name)
         self.registry: IModelRegistry = registry or ModelRegistry(
@@ -102,6 +105,8 @@ def course_pipeline(config: PlatformConfig, model_package_group_name: str | None
             model_package_group_name=model_package_group_name or config.model_package_group_name,
             accuracy_threshold=config.accuracy_threshold,
             input_data_uri=f"s3://${{DataBucket}}/{locations.TRAINING_DATA}",
+            bias_facets=config.bias_facets,  # none: the definition is the same as without them
+            feature_names=config.monitoring_features,
         ))
 
     return PipelineDefinition.lazy(build)

@@ -24,6 +24,8 @@ from ..constructs.monitoring.model_quality_checker import ModelQualityChecker
 from ..constructs.monitoring.monitor_base import MonitorBase
 from ..constructs.monitoring.quality_metrics import QualityMetrics
 from ..constructs.serving.monitored_endpoint import MonitoredEndpoint
+from ..regions import MODEL_MONITOR, capability_available, decided_at_deploy, gate_optional, missing_types
+from ..regions import require_capabilities
 from ..settings import model_monitor_jobs as jobs
 from ..settings.monitoring import BiasOptions, FeatureAttributionOptions, ModelQualityOptions, MonitorSchedule
 from .foundation import apply_standard_tags, stack_props
@@ -104,6 +106,14 @@ class MonitoringStack(Stack):
                 f"monitoring_mode '{config.monitoring_mode}' runs as 'own' {why}: Model Monitor schedules (data and "
                 "model quality, bias, feature attribution) need a live endpoint that captures its traffic")
 
+        if self.mode == "model_monitor":
+            require_capabilities(self, [MODEL_MONITOR], why="monitoring_mode 'model_monitor'")
+        elif self.mode == "both" and not capability_available(self, MODEL_MONITOR):
+            Annotations.of(self).add_info(
+                f"monitoring_mode 'both' runs as 'own' in {self.region}: its CloudFormation has no SageMaker Model "
+                f"Monitor ({', '.join(missing_types(MODEL_MONITOR, self.region))})")
+            self.mode = "own"
+
         self.ground_truth_bucket, self.ground_truth_prefix = self._ground_truth(config, resources)
         self.monitors: list[MonitorBase] = []
         self.bias_monitors: list[BiasMonitor] = []
@@ -117,6 +127,10 @@ class MonitoringStack(Stack):
         if self.mode in ("own", "both"):
             self._own_checkers(config, resources, endpoint)
         self._alarms_and_dashboard(config, resources, endpoint, latency_threshold, errors_5xx_threshold)
+        if self.mode == "both":  # region-agnostic: Model Monitor is left out where CloudFormation lacks it
+            failures = (self.alarms.monitoring_failure_rule, self.alarms.monitoring_failure_alarm)
+            for part in [*self.monitors, *(f for f in failures if f is not None)]:
+                gate_optional(part, MODEL_MONITOR)
         apply_standard_tags(self, config)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name, description="CloudWatch dashboard")
         if self.alarms.model_unhealthy is not None:
@@ -265,7 +279,9 @@ class MonitoringStack(Stack):
             subject=subject,
             alarm_name_prefix=config.prefix,
         )
-        alarms: list[cloudwatch.IAlarm] = [*self.alarms.alarms]
+        optional = self.mode == "both" and decided_at_deploy(self, MODEL_MONITOR)  # not on the dashboard then
+        alarms: list[cloudwatch.IAlarm] = [a for a in self.alarms.alarms
+                                           if not (optional and a is self.alarms.monitoring_failure_alarm)]
         if self.alarms.model_unhealthy is not None:
             alarms.append(self.alarms.model_unhealthy)
         self.dashboard = ModelDashboard(

@@ -20,6 +20,7 @@ from ..config import PlatformConfig
 from ..constructs.foundation.execution_role import SageMakerExecutionRole
 from ..constructs.serving.model_endpoint import ModelEndpoint
 from ..constructs.serving.monitored_endpoint import MonitoredEndpoint
+from ..regions import REAL_TIME_INFERENCE, require_capabilities
 from ..settings import StageServing, has_instance_storage
 from .foundation import apply_standard_tags, stack_props
 from .resources import PlatformResources
@@ -82,6 +83,7 @@ class ServingStack(Stack):
                         _KEY_PATTERN_RE, "an S3 key pattern like */model.tar.gz")
         super().__init__(scope, id, **stack_props(config, "serving", kwargs))
         self.settings: StageServing = config.serving_settings
+        self.config = config
         name = config.prefix
 
         # The role keeps the construct path of the first release (EndpointRole/Role), hence its logical id.
@@ -105,6 +107,8 @@ class ServingStack(Stack):
                 deployed=False,
             )
         else:
+            require_capabilities(self, [REAL_TIME_INFERENCE],
+                                 why=f"serving.{config.stage}.model_package_arn (an endpoint)")
             self.endpoint = self._create_endpoint(name, resources, rollback_alarms, vpc_subnets, security_groups)
             self.monitored_endpoint = self.endpoint.monitored_endpoint or MonitoredEndpoint(
                 endpoint=self.endpoint, capture_bucket=resources.data_bucket, capture_key=resources.data_key,
@@ -129,6 +133,9 @@ class ServingStack(Stack):
             role=self.role,
             model_package_arn=settings.model_package_arn,
             endpoint_name=name,
+            # Clarify's feature-attribution job names the served model: give it a literal name only then.
+            model_name_prefix=name if self.config.explainability is not None
+            and self.config.monitoring_mode != "own" else None,
             instance_type=settings.instance_type,
             instance_count=settings.instance_count,
             serverless=settings.serverless,
