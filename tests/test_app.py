@@ -15,7 +15,11 @@ from aws_cdk import App
 from mlops_cdk import Platform, PlatformConfig
 from mlops_cdk.app_builder import build_app, selected_stages
 from mlops_cdk.stacks.foundation import FoundationStack
+from mlops_cdk import regions
+from mlops_cdk._data import regions_generated
 from tests.harness import ROOT, assembly, logical_ids, reference_context, synth
+from tests.region_gates import MODEL_MONITOR_GAPS, MONITOR_TYPES, holds, mentions, region_gates, schema_types
+from tools.lint_templates import lint_template
 
 RELEASED = json.loads((ROOT / "tests" / "data" / "released_stateful_ids.json").read_text())["variants"]
 
@@ -57,9 +61,13 @@ def test_default_serving_deploys_no_endpoint_until_a_package_is_configured(platf
 # -------------------------------------------------------------- all stages
 @pytest.fixture(scope="module")
 def all_stages():
-    """`-c stages=all` with one package version promoted to every stage (as in cdk.json)."""
+    """`-c stages=all` with one package version promoted to every stage, in mode 'both' with every Model Monitor job
+    the configuration can ask for (ground truth, a bias facet, explainability) next to the own checkers."""
     context = {**reference_context(), "stages": "all",
-               "serving": {stage: {"model_package_arn": PACKAGE} for stage in ("dev", "staging", "prod")}}
+               "serving": {stage: {"model_package_arn": PACKAGE} for stage in ("dev", "staging", "prod")},
+               "monitoring_mode": "both", "ground_truth_s3_uri": "s3://labels-bucket/fraud/",
+               "bias_facets": [{"facet": "customer_age", "values_or_threshold": [40], "label_values_or_threshold": [1]}],
+               "explainability": {"shap_baseline": [[0] * 9]}}
     platforms = {}
     result = synth(lambda app: platforms.update(build_app(app, context)))
     return result, platforms
@@ -171,13 +179,14 @@ def test_stage_templates_differ_only_in_per_stage_settings(all_stages):
         templates = _by_stage(result, part)
         assert templates["dev"] == templates["staging"] == templates["prod"], part
     # Names hashed from the full stack path or resolved properties (Lambda invoke
-    # permissions, DLQ statement ids, monitoring job definitions) are the only
-    # differences these stacks may have.
+    # permissions, DLQ statement ids, monitoring job definitions, the feature-attribution job
+    # whose config and grant name the stage's content-named model) are the only differences these stacks may have.
     for part in ("model-build", "monitoring", "retraining"):
         templates = _by_stage(result, part)
         for other in ("staging", "prod"):
             differences = _diff(templates["dev"], templates[other])
-            assert [d for d in differences if not re.search(r"AllowEventRule|/Sid$|JobDefinitionName$", d)] == [], part
+            allowed = r"AllowEventRule|/Sid$|JobDefinitionName$|^/Resources/FeatureAttribution"
+            assert [d for d in differences if not re.search(allowed, d)] == [], part
     serving = _by_stage(result, "serving")
     differences = set()
     for other in ("staging", "prod"):
@@ -284,3 +293,81 @@ def test_a_configuration_error_is_one_line_without_traceback():
     assert run.returncode == 1
     lines = [line for line in run.stderr.splitlines() if line.strip() and "!!" not in line]  # Node's banner aside
     assert len(lines) == 1 and lines[0].startswith(message), run.stderr
+
+
+# -------------------------------------------------------------- every commercial region
+# all_stages has an endpoint in every stage and mode 'both' with every Model Monitor job config can ask for; prod's
+# templates are linted by cfn-lint's Python API for all 33 regions in one runner. What they leave out where is
+# checked against cfn-lint's provider schemas, not against the generated table.
+def _prod(part: str) -> str:
+    return f"mlops-fraud-detection-prod-{part}"
+
+
+def test_the_platform_uses_every_gapped_sagemaker_type(all_stages):
+    """... so that the lint below has something to catch."""
+    types = {r["Type"] for t in all_stages[0].stacks.values() for r in t["Resources"].values()}
+    assert {"AWS::SageMaker::FeatureGroup", "AWS::SageMaker::ModelPackageGroup", "AWS::SageMaker::Model",
+            "AWS::SageMaker::Endpoint", *MONITOR_TYPES} <= types
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_lint_clean_in_every_commercial_region(all_stages, part):
+    assert lint_template(all_stages[0].template_paths[_prod(part)], regions=regions_generated.COMMERCIAL_REGIONS) == []
+
+
+def test_the_lint_would_catch_a_missing_gate(all_stages):
+    """The same template without its conditions fails E3006 where the type is missing."""
+    template = json.loads(json.dumps(all_stages[0].json(_prod("feature-store"))))
+    for resource in template["Resources"].values():
+        resource.pop("Condition", None)
+    for output in template.get("Outputs", {}).values():
+        output.pop("Condition", None)
+    path = all_stages[0].template_paths[_prod("feature-store")].with_name("ungated.template.json")
+    path.write_text(json.dumps(template))
+    findings = lint_template(path, regions=regions_generated.COMMERCIAL_REGIONS)
+    assert any(f.startswith("E3006") and "AWS::SageMaker::FeatureGroup" in f for f in findings)
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_parts_are_left_out_exactly_where_cloudformation_lacks_their_types(all_stages, part):
+    """Per region condition: false exactly where a resource conditioned on it has a type the region lacks."""
+    template = all_stages[0].json(_prod(part))
+    conditions = template.get("Conditions", {})
+    for name, false_in in region_gates(template).items():
+        gated = {r["Type"] for r in template["Resources"].values()
+                 if r.get("Condition") == name or mentions(conditions.get(r.get("Condition"), {}), name)}
+        lacking = {r for r in regions_generated.COMMERCIAL_REGIONS if gated - schema_types(r)}
+        assert false_in == lacking, name
+
+
+@pytest.mark.parametrize("part, capability", [("feature-store", regions.FEATURE_STORE),
+                                              ("model-build", regions.MODEL_REGISTRY),
+                                              ("serving", regions.REAL_TIME_INFERENCE)])
+def test_a_stack_that_needs_a_capability_is_refused_where_it_is_missing(all_stages, part, capability):
+    template = all_stages[0].json(_prod(part))
+    rule = template["Rules"][f"{capability.name}RegionCheck"]
+    (assertion,) = rule["Assertions"]
+    refused = {r for r in regions_generated.COMMERCIAL_REGIONS if not holds(assertion["Assert"], r, {})}
+    assert refused == region_gates(template)[f"{capability.name}InRegion"] != set()
+    assert all(region in assertion["AssertDescription"] for region in refused)
+    assert capability.resource_types[0] in assertion["AssertDescription"]
+    # ... and everything in it, outputs too, is left out there (so the template lints for every region)
+    assert {r.get("Condition") for r in template["Resources"].values()} == {f"{capability.name}InRegion"}
+    assert {o.get("Condition") for o in template.get("Outputs", {}).values()} <= {f"{capability.name}InRegion"}
+
+
+def test_model_monitor_is_optional_next_to_the_own_checkers(all_stages):
+    template = all_stages[0].json(_prod("monitoring"))
+    by_type: dict[str, set] = {}
+    for resource in template["Resources"].values():
+        by_type.setdefault(resource["Type"], set()).add(resource.get("Condition"))
+    assert set().union(*(by_type[t] for t in MONITOR_TYPES if t in by_type)) == {"ModelMonitorInRegion"}
+    assert by_type["AWS::Lambda::Function"] == {None} and by_type["AWS::CloudWatch::Dashboard"] == {None}
+    assert "ModelMonitorRegionCheck" not in template.get("Rules", {})  # nothing refused: the own checkers deploy
+    assert region_gates(template) == {"ModelMonitorInRegion": frozenset(MODEL_MONITOR_GAPS)}
+
+
+def test_stacks_that_work_everywhere_have_no_region_gate(all_stages):
+    for part in ("foundation", "retraining"):
+        template = all_stages[0].json(_prod(part))
+        assert region_gates(template) == {} and set(template.get("Rules", {})) <= {"CheckBootstrapVersion"}

@@ -1,14 +1,10 @@
-"""Every commercial region: the generated table, the two gates, and the reference platform lint-clean in all of them.
+"""Every commercial region: the generated table, refusal at synth for a configured region, the gates on small stacks.
 
-The platform is synthesized once (prod, an endpoint, all four Model Monitor job types next to the own
-checkers) and its templates linted by cfn-lint's Python API for all commercial regions in one runner. What the
-templates leave out where is checked against cfn-lint's provider schemas directly, not against the generated table.
-(Linting 33 regions instead of 3 costs about 30% more lint time: the work is per template, not per region.)
+The reference platform linted for all 33 regions is in test_app.py (it reuses that module's `-c stages=all` synth).
 """
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -18,30 +14,14 @@ from constructs import Construct
 from mlops_cdk import PlatformConfig
 from mlops_cdk import regions
 from mlops_cdk._data import regions_generated
-from mlops_cdk.app_builder import build_app
 from mlops_cdk.stacks.feature_store import FeatureStoreStack
 from mlops_cdk.stacks.model_build import ModelBuildStack
 from mlops_cdk.stacks.serving import ServingStack
-from tests.harness import own_resources, reference_context, synth
+from tests.harness import own_resources
+from tests.region_gates import MODEL_MONITOR_GAPS, region_gates, schema_types
 from tools import generate_regions
-from tools.lint_templates import lint_template
 
 PACKAGE = "arn:aws:sagemaker:us-east-1:111122223333:model-package/mlops-fraud-detection-prod/3"
-PARTS = ("foundation", "feature-store", "model-build", "serving", "monitoring", "retraining")
-# What the issue measured with cfn-lint 1.58.0 (the reference for the table, not taken from it).
-MODEL_MONITOR_GAPS = ("af-south-1", "ap-east-2", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
-                      "ap-southeast-6", "ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2",
-                      "il-central-1", "me-central-1", "mx-central-1")
-MONITOR_TYPES = ("AWS::SageMaker::DataQualityJobDefinition", "AWS::SageMaker::ModelQualityJobDefinition",
-                 "AWS::SageMaker::ModelBiasJobDefinition", "AWS::SageMaker::ModelExplainabilityJobDefinition",
-                 "AWS::SageMaker::MonitoringSchedule")
-
-
-def schema_types(region: str) -> frozenset[str]:
-    """The resource types cfn-lint's own schemas give ``region`` (what E3006 checks)."""
-    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
-
-    return frozenset(PROVIDER_SCHEMA_MANAGER.get_resource_types(region=region))
 
 
 # ------------------------------------------------------------------ the table
@@ -96,127 +76,6 @@ def test_capability_refuses_bad_definitions():
         regions.Capability("Compute", "x", ("AWS::EC2::Instance",))
     with pytest.raises(ValueError, match="Capability 'resource_types'"):
         regions.Capability("Empty", "x", ())
-
-
-# ------------------------------------------------------------------ the reference platform in every region
-@pytest.fixture(scope="module")
-def platform():
-    """prod with an endpoint, monitoring_mode 'both' with every Model Monitor job the configuration can ask for."""
-    context = {**reference_context(), "stage": "prod", "monitoring_mode": "both",
-               "serving": {"prod": {"model_package_arn": PACKAGE}},
-               "ground_truth_s3_uri": "s3://labels-bucket/fraud/",
-               "bias_facets": [{"facet": "customer_age", "values_or_threshold": [40],
-                                "label_values_or_threshold": [1]}],
-               "explainability": {"shap_baseline": [[0] * 9]}}
-    return synth(lambda app: build_app(app, context), nag=False)
-
-
-GATED_PARTS = list(PARTS)
-
-
-def stack(part: str) -> str:
-    return f"mlops-fraud-detection-prod-{part}"
-
-
-def test_the_platform_uses_every_gapped_sagemaker_type(platform):
-    """... so that the lint below has something to catch."""
-    types = {r["Type"] for t in platform.stacks.values() for r in t["Resources"].values()}
-    assert {"AWS::SageMaker::FeatureGroup", "AWS::SageMaker::ModelPackageGroup", "AWS::SageMaker::Model",
-            "AWS::SageMaker::Endpoint", *MONITOR_TYPES} <= types
-
-
-@pytest.mark.parametrize("part", GATED_PARTS)
-def test_lint_clean_in_every_commercial_region(platform, part):
-    assert lint_template(platform.template_paths[stack(part)], regions=regions_generated.COMMERCIAL_REGIONS) == []
-
-
-def test_the_lint_would_catch_a_missing_gate(platform):
-    """The same template without its conditions fails E3006 where the type is missing."""
-    template = json.loads(json.dumps(platform.json(stack("feature-store"))))
-    for resource in template["Resources"].values():
-        resource.pop("Condition", None)
-    for output in template.get("Outputs", {}).values():
-        output.pop("Condition", None)
-    path = platform.template_paths[stack("feature-store")].with_name("ungated.template.json")
-    path.write_text(json.dumps(template))
-    findings = lint_template(path, regions=regions_generated.COMMERCIAL_REGIONS)
-    assert any(f.startswith("E3006") and "AWS::SageMaker::FeatureGroup" in f for f in findings)
-
-
-def _holds(expression, region: str, conditions: dict) -> bool:
-    """Evaluate a condition or rule expression built from Ref AWS::Region, as CloudFormation would in ``region``."""
-    def value(x):
-        return region if x == {"Ref": "AWS::Region"} else x
-
-    (function, argument), = expression.items()
-    if function == "Condition":
-        return _holds(conditions[argument], region, conditions)
-    if function == "Fn::Not":
-        return not _holds(argument[0], region, conditions)
-    if function in ("Fn::Or", "Fn::And"):
-        results = [_holds(a, region, conditions) for a in argument]
-        return any(results) if function == "Fn::Or" else all(results)
-    if function == "Fn::Equals":
-        return value(argument[0]) == value(argument[1])
-    if function == "Fn::Contains":
-        return value(argument[1]) in [value(v) for v in argument[0]]
-    raise AssertionError(f"not a region expression: {expression}")
-
-
-def _mentions(expression, name: str) -> bool:
-    return f'{{"Condition": "{name}"}}' in json.dumps(expression)
-
-
-def _region_gates(template: dict) -> dict[str, frozenset[str]]:
-    """``{<Name>InRegion: the commercial regions where it is false}``."""
-    conditions = template.get("Conditions", {})
-    return {name: frozenset(r for r in regions_generated.COMMERCIAL_REGIONS if not _holds(expr, r, conditions))
-            for name, expr in conditions.items() if name.endswith("InRegion")}
-
-
-@pytest.mark.parametrize("part", PARTS)
-def test_parts_are_left_out_exactly_where_cloudformation_lacks_their_types(platform, part):
-    """Per region condition: false exactly where a resource conditioned on it has a type the region lacks."""
-    template = platform.json(stack(part))
-    conditions = template.get("Conditions", {})
-    for name, false_in in _region_gates(template).items():
-        gated = {r["Type"] for r in template["Resources"].values()
-                 if r.get("Condition") == name or _mentions(conditions.get(r.get("Condition"), {}), name)}
-        lacking = {r for r in regions_generated.COMMERCIAL_REGIONS if gated - schema_types(r)}
-        assert false_in == lacking, name
-
-
-@pytest.mark.parametrize("part, capability", [("feature-store", regions.FEATURE_STORE),
-                                              ("model-build", regions.MODEL_REGISTRY),
-                                              ("serving", regions.REAL_TIME_INFERENCE)])
-def test_a_stack_that_needs_a_capability_is_refused_where_it_is_missing(platform, part, capability):
-    template = platform.json(stack(part))
-    rule = template["Rules"][f"{capability.name}RegionCheck"]
-    (assertion,) = rule["Assertions"]
-    refused = {r for r in regions_generated.COMMERCIAL_REGIONS if not _holds(assertion["Assert"], r, {})}
-    assert refused == _region_gates(template)[f"{capability.name}InRegion"] != set()
-    assert all(region in assertion["AssertDescription"] for region in refused)
-    assert capability.resource_types[0] in assertion["AssertDescription"]
-    # ... and everything in it, outputs too, is left out there (so the template lints for every region)
-    assert {r.get("Condition") for r in template["Resources"].values()} == {f"{capability.name}InRegion"}
-    assert {o.get("Condition") for o in template.get("Outputs", {}).values()} <= {f"{capability.name}InRegion"}
-
-
-def test_model_monitor_is_optional_next_to_the_own_checkers(platform):
-    template = platform.json(stack("monitoring"))
-    by_type: dict[str, set] = {}
-    for resource in template["Resources"].values():
-        by_type.setdefault(resource["Type"], set()).add(resource.get("Condition"))
-    assert set().union(*(by_type[t] for t in MONITOR_TYPES if t in by_type)) == {"ModelMonitorInRegion"}
-    assert by_type["AWS::Lambda::Function"] == {None} and by_type["AWS::CloudWatch::Dashboard"] == {None}
-    assert "ModelMonitorRegionCheck" not in template.get("Rules", {})  # nothing refused: the own checkers deploy
-    assert _region_gates(template) == {"ModelMonitorInRegion": frozenset(MODEL_MONITOR_GAPS)}
-
-
-def test_stacks_that_work_everywhere_have_no_region_gate(platform):
-    for part in ("foundation", "retraining"):
-        template = platform.json(stack(part))
-        assert _region_gates(template) == {} and set(template.get("Rules", {})) <= {"CheckBootstrapVersion"}
 
 
 # ------------------------------------------------------------------ concrete regions: synth refuses
@@ -326,7 +185,7 @@ def test_gate_optional_conditions_only_the_optional_part():
     assert outputs.pop("ScheduleOut") == "ModelMonitorInRegion" and outputs.pop("CheckerOut") is None
     assert set(outputs.values()) == {"ModelMonitorInRegion"}  # the export the consumer stack imports
     assert "ModelMonitorRegionCheck" not in template.get("Rules", {})  # optional: nothing is refused
-    assert _region_gates(template)["ModelMonitorInRegion"] == frozenset(MODEL_MONITOR_GAPS)
+    assert region_gates(template)["ModelMonitorInRegion"] == frozenset(MODEL_MONITOR_GAPS)
 
 
 def test_require_capabilities_once_per_capability_and_combined_with_existing_conditions():

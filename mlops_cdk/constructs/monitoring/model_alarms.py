@@ -83,7 +83,6 @@ from ..._validation import (
     require_feature_names,
     require_fraction,
     require_int,
-    require_number,
     require_pattern,
     require_whole_hours,
 )
