@@ -30,11 +30,9 @@ import pathlib
 import platform
 import random
 import sys
-import time
-import tracemalloc
-from collections.abc import Callable
 
 from botocore.response import StreamingBody
+from measure import best_time, python_peak
 
 LAMBDA_DIR = pathlib.Path(__file__).resolve().parent.parent / "mlops_cdk" / "lambdas" / "drift_checker"
 sys.path.insert(0, str(LAMBDA_DIR))  # as in Lambda: the folder is the root, the modules top-level
@@ -98,22 +96,6 @@ def run_checker_stream(lines: list[bytes], blob: bytes, baseline) -> None:
     assert analyzer.records_analyzed == len(lines)
 
 
-def best_time(fn: Callable, args: tuple, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn(*args)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def peak_memory(fn: Callable, args: tuple) -> int:
-    tracemalloc.start()
-    try:
-        fn(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def main() -> None:
@@ -138,7 +120,7 @@ def main() -> None:
         for label, fn in (("json.loads (reference)", run_json), ("drift checker", run_checker),
                           ("drift checker + iter_lines", run_checker_stream)):
             seconds = reference if fn is run_json else best_time(fn, call, args.repeat)
-            peak = peak_memory(fn, call)
+            peak = python_peak(fn, call)
             print(f"| {n:>8} | {label:<28} | {seconds:>8.3f} | {n / seconds:>10,.0f} "
                   f"| {seconds / reference:>16.2f}x | {peak / 1024:>17.1f} |")
 

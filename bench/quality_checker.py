@@ -36,12 +36,11 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
-import tracemalloc
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from botocore.response import StreamingBody
+from measure import best_time, python_peak
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "mlops_cdk" / "lambdas" / "quality_checker"), str(ROOT / "mlops_cdk" / "lambdas" / "_shared")]
@@ -178,22 +177,6 @@ PATHS = {"json.loads (reference)": lambda: run_json, "model quality": lambda: ru
          "bias drift": lambda: run_check(BIAS_ENV)}
 
 
-def best_time(fn: Callable, args: tuple, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn(*args)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def python_peak(fn: Callable, args: tuple) -> int:
-    tracemalloc.start()
-    try:
-        fn(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def _status(name: str) -> int:

@@ -64,6 +64,17 @@ class Malformed(Exception):
         self.reason = reason
 
 
+def json_object(line: bytes | str) -> dict:
+    """One JSON Lines line that must be an object (capture and ground-truth lines both are)."""
+    try:
+        doc = json.loads(line)
+    except ValueError:
+        raise Malformed("invalid_json") from None
+    if not isinstance(doc, dict):
+        raise Malformed("invalid_json")
+    return doc
+
+
 def parse_inference_time(value: Any) -> datetime:
     """``eventMetadata.inferenceTime`` (ISO 8601, "Z" allowed) as an aware UTC datetime; ValueError otherwise."""
     if not isinstance(value, str):
@@ -167,12 +178,7 @@ class CaptureReader:
 
     def parse(self, line: bytes | str, not_before: datetime | None, not_after: datetime | None
               ) -> tuple[str, list[tuple]] | None:
-        try:
-            doc = json.loads(line)
-        except ValueError:
-            raise Malformed("invalid_json") from None
-        if not isinstance(doc, dict):
-            raise Malformed("invalid_json")
+        doc = json_object(line)
         metadata = doc.get("eventMetadata")
         if (not_before is not None or not_after is not None) and not self._in_window(metadata, not_before, not_after):
             self.events_outside_window += 1

@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from capture_records import Malformed, event_id
+from capture_records import Malformed, event_id, json_object
 from quality_config import BIAS_DRIFT, BINARY, MULTICLASS, Config
 from record_values import canonical, number
 
@@ -62,12 +62,7 @@ class LabelReader:
                 self.malformed[skipped.reason] += 1
 
     def parse(self, line: bytes | str) -> tuple[str, list[tuple]]:
-        try:
-            doc = json.loads(line)
-        except ValueError:
-            raise Malformed("invalid_json") from None
-        if not isinstance(doc, dict):
-            raise Malformed("invalid_json")
+        doc = json_object(line)
         key = event_id(doc.get("eventMetadata"), "eventId", "inferenceId")
         part = doc.get("groundTruthData")
         data = part.get("data") if isinstance(part, dict) else None
