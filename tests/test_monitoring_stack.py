@@ -25,8 +25,12 @@ OWN = PlatformConfig(monitoring_mode="own", drift_window_hours=6, drift_threshol
                      bias_facets=(BiasFacet(facet="plan", values_or_threshold=("basic",)),
                                   BiasFacet(facet="tenure", values_or_threshold=(12,))),
                      bias_drift_threshold=0.05)
+# -c monitoring_mode=model_monitor with the quality keys: all four Model Monitor job types from configuration alone.
 MODEL_MONITOR = PlatformConfig(monitoring_mode="model_monitor", model_name="churn", problem_type="Regression",
-                               monitoring_features=("tenure", "plan"), ground_truth_s3_uri="s3://team-labels/churn/")
+                               monitoring_features=("tenure", "plan"), ground_truth_s3_uri="s3://team-labels/churn/",
+                               bias_facets=({"facet": "tenure", "values_or_threshold": [12],
+                                             "label_values_or_threshold": [100]},),
+                               explainability={"shap_baseline": [[24, "basic"]]})
 PACKAGE = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/fraud/3"
 MINE = ("Monitoring", "MonitoringOwn", "MonitoringPlanned", "MonitoringModelMonitor")
 ENV = Environment(account=ACCOUNT, region=REGION)  # where the imported resources live
@@ -61,7 +65,8 @@ def built():
         team_serving = Stack(app, "TeamServing", env=ENV)  # a team's endpoint on its existing role, bucket, key
         byo = imported_resources(team_serving)
         team_endpoint = ModelEndpoint(team_serving, "Scoring", role=byo.execution_role, model_package_arn=PACKAGE,
-                                      endpoint_name="churn-ep", capture_bucket=byo.data_bucket)
+                                      endpoint_name="churn-ep", model_name_prefix="churn-ep",
+                                      capture_bucket=byo.data_bucket)
         objects["model_monitor"] = MonitoringStack(
             app, "MonitoringModelMonitor", env=ENV, config=MODEL_MONITOR, resources=byo,
             data_quality_schedule=MonitorSchedule.every(6), endpoint=team_endpoint.monitored_endpoint)
@@ -317,6 +322,15 @@ def test_imported_resources(result):
     template.has_resource_properties("AWS::IAM::Policy", {"Roles": ["team-sagemaker"]})
     template.has_resource_properties("AWS::CloudWatch::Alarm", {
         "AlarmActions": [f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts"]})
+
+
+def test_model_monitor_mode_synthesizes_all_four_job_types_from_config(result, objects):
+    template = result.template("MonitoringModelMonitor")
+    for kind in ("DataQuality", "ModelQuality", "ModelBias", "ModelExplainability"):
+        template.resource_count_is(f"AWS::SageMaker::{kind}JobDefinition", 1)
+    template.resource_count_is("AWS::SageMaker::MonitoringSchedule", 4)
+    monitoring = objects["model_monitor"]
+    assert monitoring.bias is not None and monitoring.feature_attribution is not None
 
 
 def test_model_monitor_quality_job_from_config_for_a_regression_model(result):
