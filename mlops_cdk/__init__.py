@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "FeatureAttributionOptions": ".settings.monitoring",
     "BiasFacet": ".settings.bias",
     "Explainability": ".settings.explainability",
+    "OffHoursScaling": ".settings.off_hours",
     "FeatureGroupSpec": ".settings.features",
     # foundation
     "SecureBucket": ".constructs.foundation.secure_bucket",
@@ -100,6 +101,7 @@ __all__ = [
     "DriftChecker",
     "EndpointMetrics",
     "Explainability",
+    "OffHoursScaling",
     "FeatureAttributionMonitor",
     "FeatureAttributionOptions",
     "FeatureGroup",
@@ -197,6 +199,7 @@ if TYPE_CHECKING:  # what IDEs and type checkers see
     from .settings import DEFAULT_SERVING, STAGES, AutoScaling, DeploymentPolicy, ServerlessInference, StageServing
     from .settings.bias import BiasFacet
     from .settings.explainability import Explainability
+    from .settings.off_hours import OffHoursScaling
     from .settings.features import FeatureGroupSpec, feature_definitions_from_dataframe
     from .settings.monitoring import BiasOptions, FeatureAttributionOptions, ModelQualityOptions, MonitorSchedule
     from .stacks.feature_store import DEFAULT_FEATURE_GROUPS, FeatureStoreStack

@@ -80,6 +80,7 @@ def built():
                      endpoint.metric_model_latency(statistic="Maximum", label="model max")],
             invocations=[endpoint.metric_invocations(label="invocations")],
             errors=[endpoint.metric_invocation_5xx_errors(label="5XX")],
+            instances=[endpoint.metric_instances_reporting(), endpoint.metric_instance_count()],
             feature_drift={f: _drift(f).with_(label=f) for f in FEATURES}, drift_threshold=0.25,
             drift_warning_threshold=0.12, drift_runs=[_records().with_(label="analysed")],
             quality=[quality.metric_accuracy(label="accuracy"), quality.metric_recall(label="recall")],
@@ -306,6 +307,26 @@ def test_dashboard_widgets(template):
     for logical_id in template.find_resources("AWS::CloudWatch::Alarm"):
         assert logical_id in text
     assert "ModelAlarmsModelUnhealthy" in text
+
+
+def test_dashboard_endpoint_row_shows_the_instance_count(template):
+    body = Capture()
+    template.has_resource_properties("AWS::CloudWatch::Dashboard", {"DashboardBody": body})
+    text = body.as_object() if isinstance(body.as_object(), str) else "".join(
+        p for p in body.as_object()["Fn::Join"][1] if isinstance(p, str))
+    widgets = {w["properties"].get("title"): w for w in json.loads(text)["widgets"]}
+    row = [widgets[t] for t in ("Endpoint latency (microseconds)", "Invocations", "Errors", "Endpoint instances")]
+    assert [w["width"] for w in row] == [6, 6, 6, 6] and len({w["y"] for w in row}) == 1
+    instances = widgets["Endpoint instances"]["properties"]
+    assert instances["yAxis"] == {"left": {"min": 0, "showUnits": False}}
+    expressions = {m[0]["label"]: m[0]["expression"] for m in instances["metrics"] if "expression" in m[0]}
+    assert expressions == {"instances reporting CPU": "samples / (PERIOD(samples) / 60)",
+                           "instances (while invoked)": "invocations / per_instance"}
+    hidden = {m[-1]["id"]: (m[0], m[1], m[-1]["stat"]) for m in instances["metrics"] if "id" in m[-1]}
+    assert hidden == {"samples": ("/aws/sagemaker/Endpoints", "CPUUtilization", "SampleCount"),
+                      "invocations": ("AWS/SageMaker", "Invocations", "Sum"),
+                      "per_instance": ("AWS/SageMaker", "InvocationsPerInstance", "Sum")}
+    assert all(not m[-1].get("visible", True) for m in instances["metrics"] if "id" in m[-1])
 
 
 def test_imported_topic_and_only_the_metrics_given(result):

@@ -16,6 +16,7 @@ from aws_cdk.assertions import Annotations, Capture, Match, Template
 from mlops_cdk import SageMakerExecutionRole, image_uri
 from mlops_cdk.constructs.serving.model_endpoint import ModelEndpoint
 from mlops_cdk.settings import AutoScaling, DeploymentPolicy, ServerlessInference, has_instance_storage
+from mlops_cdk.settings.off_hours import OffHoursScaling
 from tests.harness import ACCOUNT, REGION, imported_resources, logical_ids, own_resources, role_statements, synth
 
 ENDPOINT = "fraud-scoring"
@@ -55,7 +56,10 @@ def built():
             instance_type="ml.m5.xlarge",
             instance_count=2,
             autoscaling=AutoScaling(min_capacity=2, max_capacity=8, target_invocations_per_instance=750,
-                                    scale_in_cooldown_seconds=600, scale_out_cooldown_seconds=30),
+                                    scale_in_cooldown_seconds=600, scale_out_cooldown_seconds=30,
+                                    off_hours=OffHoursScaling(scale_in="cron(30 18 ? * MON-FRI *)",
+                                                              scale_out="cron(0 6 ? * MON-FRI *)",
+                                                              time_zone="Europe/Berlin", capacity=1)),
             capture_bucket=team.data_bucket,
             capture_sampling_percentage=30,
             capture_modes=["Input"],
@@ -315,6 +319,25 @@ def test_autoscaling_target_and_policy(tpl, o):
     assert target.as_string() == stack.get_logical_id(endpoint.scalable_target)
 
 
+def test_off_hours_hold_min_and_max_at_the_off_hours_capacity_then_restore_the_range(tpl):
+    # Minimum and maximum both 1 overnight (target tracking cannot scale out), the 2-8 range from 06:00 Berlin time.
+    tpl.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {"ScheduledActions": [
+        {"ScheduledActionName": "off-hours-scale-in", "Schedule": "cron(30 18 ? * MON-FRI *)",
+         "Timezone": "Europe/Berlin", "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 1}},
+        {"ScheduledActionName": "working-hours-scale-out", "Schedule": "cron(0 6 ? * MON-FRI *)",
+         "Timezone": "Europe/Berlin", "ScalableTargetAction": {"MinCapacity": 2, "MaxCapacity": 8}},
+    ]})
+
+
+def test_without_off_hours_no_scheduled_action(result):
+    stack = Stack(App(), "Plain")
+    plain = ModelEndpoint(stack, "Scoring", role=iam.Role.from_role_name(stack, "Role", "team-role"),
+                          model_package_arn=PACKAGE_ARN, autoscaling=AutoScaling(max_capacity=3))
+    assert plain.scalable_target.scheduled_actions is None
+    for name in ("Serverless", "Imported", "ForeignRole"):  # no autoscaling: no scalable target at all
+        assert not result.template(name).find_resources("AWS::ApplicationAutoScaling::ScalableTarget")
+
+
 def test_autoscaled_updates_keep_the_instance_count(tpl):
     tpl.has_resource_properties("AWS::SageMaker::Endpoint", {
         "RetainAllVariantProperties": True,
@@ -352,6 +375,26 @@ def test_metrics_default_to_five_minutes_on_the_referenced_name(o):
     custom = endpoint.metric("ModelSetupTime", statistic="Maximum", period=Duration.minutes(1))
     assert (custom.metric_name, custom.statistic, custom.period.to_seconds()) == ("ModelSetupTime", "Maximum", 60)
     assert endpoint.metric_model_latency(statistic="p90").statistic == "p90"
+
+
+def test_instance_count_stand_ins_and_what_their_arithmetic_yields(o):
+    stack, endpoint = o["stack"], o["endpoint"]
+    name = {"Fn::GetAtt": [stack.get_logical_id(endpoint.cfn_endpoint), "EndpointName"]}
+
+    def parts(expression):
+        return {k: (m.namespace, m.metric_name, m.statistic, stack.resolve(m.dimensions))
+                for k, m in expression.using_metrics.items()}
+
+    dims = {"EndpointName": name, "VariantName": "AllTraffic"}
+    serving, reporting = endpoint.metrics.metric_instance_count(), endpoint.metrics.metric_instances_reporting()
+    assert parts(serving) == {"invocations": ("AWS/SageMaker", "Invocations", "Sum", dims),
+                              "per_instance": ("AWS/SageMaker", "InvocationsPerInstance", "Sum", dims)}
+    assert parts(reporting) == {"samples": ("/aws/sagemaker/Endpoints", "CPUUtilization", "SampleCount", dims)}
+    assert serving.period.to_seconds() == reporting.period.to_seconds() == 300
+    # 3 instances for 5 minutes: 90 requests each counting 1/3 per instance; 3 x 5 one-minute utilization samples.
+    assert eval(serving.expression, {}, {"invocations": 90, "per_instance": 90 * (1 / 3)}) == pytest.approx(3)
+    assert eval(reporting.expression, {"PERIOD": lambda _: 300}, {"samples": 15}) == 3
+    assert endpoint.metrics.metric_instance_count(label="x", period=Duration.minutes(1)).period.to_seconds() == 60
 
 
 def test_grant_invoke_is_scoped_to_the_endpoint(tpl, o):

@@ -200,6 +200,23 @@ def test_dashboard_and_outputs(result, both):
     assert set(result.json("Monitoring")["Outputs"]) == {"DashboardName", "ModelUnhealthyAlarmArn"}
 
 
+def _widget_titles(stack):
+    """The dashboard's graph titles, read from its resolved body (no synthesis needed)."""
+    body = stack.resolve(stack.dashboard.dashboard.node.default_child.dashboard_body)
+    text = body if isinstance(body, str) else "".join(p for p in body["Fn::Join"][1] if isinstance(p, str))
+    return [w["properties"].get("title") for w in json.loads(text)["widgets"]]
+
+
+def test_dashboard_shows_the_endpoint_instances_except_for_serverless(objects):
+    assert "Endpoint instances" in _widget_titles(objects["both"])
+    app = App()
+    shared = Stack(app, "Shared")
+    serverless = PlatformConfig(monitoring_mode="own", serving={"dev": {"serverless": {}}})
+    stack = MonitoringStack(app, "M", config=serverless, resources=own_resources(shared),
+                            endpoint=_endpoint(shared, captures=False))
+    assert "Invocations" in _widget_titles(stack) and "Endpoint instances" not in _widget_titles(stack)
+
+
 def test_standard_tags(result):
     tagged = [r for r in result.json("Monitoring")["Resources"].values() if "Tags" in r.get("Properties", {})]
     assert tagged

@@ -14,7 +14,9 @@ from tests.harness import (ACCOUNT, REGION, imported_resources, logical_ids, own
                            role_statements, synth)
 
 PACKAGE = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/mlops-fraud-detection-prod/4"
-PROD = PlatformConfig(stage="prod", serving={"prod": {"model_package_arn": PACKAGE}})
+# Off-hours scaling is opt-in on every stage; prod opts in here with one key over its 2-6 autoscaling.
+PROD = PlatformConfig(stage="prod", serving={"prod": {"model_package_arn": PACKAGE, "autoscaling": {
+    "off_hours": {"time_zone": "America/New_York"}}}})
 # Promoted from dev (artifacts in dev's bucket), served serverless, package given as <group>/<version>.
 SERVERLESS = PlatformConfig(stage="staging", serving={"staging": {
     "model_package_arn": "mlops-fraud-detection-dev/4", "model_source_stage": "dev", "autoscaling": None,
@@ -95,6 +97,18 @@ def test_prod_stage_settings(tpl):
         "TerminationWaitInSeconds": 600,
         "MaximumExecutionTimeoutInSeconds": 3600,
     }}})
+
+
+def test_configured_off_hours_scale_the_stage_down_and_are_reported(tpl, o):
+    tpl.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {
+        "MinCapacity": 2, "MaxCapacity": 6, "ScheduledActions": [
+            Match.object_like({"Schedule": "cron(0 19 ? * MON-FRI *)", "Timezone": "America/New_York",
+                               "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 1}}),
+            Match.object_like({"Schedule": "cron(0 7 ? * MON-FRI *)", "Timezone": "America/New_York",
+                               "ScalableTargetAction": {"MinCapacity": 2, "MaxCapacity": 6}})]})
+    infos = Annotations.from_stack(o["prod"]).find_info("*", Match.string_like_regexp("off_hours"))
+    assert len(infos) == 1 and "1 instance(s) from cron(0 19 ? * MON-FRI *)" in str(infos[0].entry.data)
+    assert not Annotations.from_stack(o["own_serving"]).find_info("*", Match.string_like_regexp("off_hours"))
 
 
 def test_storage_and_capture_use_the_platform_key_and_bucket(tpl):

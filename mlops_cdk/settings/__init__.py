@@ -5,6 +5,7 @@ object (``from_mapping``) with errors that name the whole key path.
 """
 
 from ._base import Settings, check_keys
+from .off_hours import OffHoursScaling
 from .endpoint import AutoScaling, DeploymentPolicy, ServerlessInference, check_endpoint_combination, has_instance_storage
 from .stage_serving import DEFAULT_SERVING, STAGES, StageServing
 
@@ -13,6 +14,7 @@ __all__ = [
     "STAGES",
     "AutoScaling",
     "DeploymentPolicy",
+    "OffHoursScaling",
     "ServerlessInference",
     "Settings",
     "StageServing",

@@ -33,6 +33,7 @@ from typing import Any
 
 from .._validation import invalid, is_token, require_instance_type, require_int
 from ._base import Settings
+from .off_hours import OffHoursScaling
 
 TRAFFIC_ROUTING = ("all_at_once", "canary", "linear")
 SERVERLESS_MEMORY_SIZES = (1024, 2048, 3072, 4096, 5120, 6144)
@@ -112,7 +113,8 @@ class AutoScaling(Settings):
     per instance per minute): scales out when the average exceeds
     ``target_invocations_per_instance``, in when it falls below, within
     ``[min_capacity, max_capacity]``. Cooldowns are seconds between scaling
-    activities of the same direction.
+    activities of the same direction. ``off_hours`` (an :class:`OffHoursScaling`)
+    adds scheduled actions that hold the variant at a smaller fleet outside working hours.
     """
 
     min_capacity: int = 1
@@ -120,6 +122,19 @@ class AutoScaling(Settings):
     target_invocations_per_instance: int = 1000
     scale_in_cooldown_seconds: int = 300
     scale_out_cooldown_seconds: int = 60
+    off_hours: OffHoursScaling | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Any, *, owner: str = "config", path: str = "", base: Any = None) -> "AutoScaling":
+        """As :meth:`Settings.from_mapping`; ``off_hours`` merges with the base's, ``null`` removes it."""
+        if isinstance(data, cls):
+            return data
+        values = cls._values_over(data, owner=owner, path=path, base=base)
+        if data.get("off_hours") is not None:
+            values["off_hours"] = OffHoursScaling.from_mapping(
+                data["off_hours"], owner=owner, path=f"{path}off_hours.", base=getattr(base, "off_hours", None))
+        cls._check(values, owner, path)
+        return cls(**values)
 
     @classmethod
     def _check(cls, values: Mapping[str, Any], owner: str, path: str) -> None:
@@ -131,6 +146,13 @@ class AutoScaling(Settings):
         _int(owner, _prop(path, "target_invocations_per_instance"), values["target_invocations_per_instance"], 1)
         for key in ("scale_in_cooldown_seconds", "scale_out_cooldown_seconds"):
             _int(owner, _prop(path, key), values[key], 0, 86400)
+        off = values["off_hours"]
+        if off is not None and not isinstance(off, OffHoursScaling):
+            raise invalid(owner, _prop(path, "off_hours"), off, "an OffHoursScaling or null")
+        if off is not None and off.capacity > values["min_capacity"]:
+            raise invalid(owner, _prop(path, "off_hours.capacity"), off.capacity,
+                          f"an integer in [1, min_capacity={values['min_capacity']}] (off hours never run more "
+                          "instances than working hours)")
 
 
 @dataclasses.dataclass(frozen=True)

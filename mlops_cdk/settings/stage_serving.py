@@ -35,7 +35,8 @@ class StageServing(Settings):
         instance_count: initial instances (within ``autoscaling`` when set).
         serverless: a :class:`ServerlessInference` instead of instances (no
             data capture, VPC, network isolation or instance autoscaling).
-        autoscaling: an :class:`AutoScaling` of the instance count, or ``None``.
+        autoscaling: an :class:`AutoScaling` of the instance count, or ``None``;
+            its ``off_hours`` scales the stage down outside working hours (opt-in).
         capture_percent: data-capture sampling, 0-100 (0: no capture);
             ``None``: 100 on instances, 0 on serverless (which cannot capture).
         network_isolation: run the container without network access;
@@ -77,6 +78,10 @@ class StageServing(Settings):
         """
         if isinstance(data, cls):
             return data
+        if isinstance(data, Mapping) and "off_hours" in data:  # a likely place to look for it: say where it is
+            raise invalid(owner, f"{path}off_hours", data["off_hours"],
+                          f"the key {path}autoscaling.off_hours: off-hours scaling changes the autoscaling range "
+                          "(a stage without autoscaling, or serverless, has none to change)")
         base = base or cls()
         values = cls._values_over(data, owner=owner, path=path, base=base)
         for key, kind in _NESTED.items():

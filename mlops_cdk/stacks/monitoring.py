@@ -295,6 +295,9 @@ class MonitoringStack(Stack):
             invocations=[metrics.metric_invocations(label="invocations")],
             errors=[metrics.metric_invocation_4xx_errors(label="4XX"),
                     metrics.metric_invocation_5xx_errors(label="5XX")],
+            # No instances to count on a serverless variant.
+            instances=[] if config.serving_settings.serverless is not None else [
+                metrics.metric_instances_reporting(), metrics.metric_instance_count()],
             feature_drift={f: m.with_(label=f) for f, m in drift.items()},
             drift_threshold=config.drift_threshold,
             drift_warning_threshold=config.drift_warning_threshold,

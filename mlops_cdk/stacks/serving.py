@@ -42,7 +42,8 @@ class ServingStack(Stack):
 
     With a ``model_package_arn`` it adds a :class:`ModelEndpoint` (``.endpoint``)
     named ``<project>-<model>-<stage>``: the stage's instances or serverless
-    settings, autoscaling, blue/green deployment, rollback alarms (which also
+    settings, autoscaling (and its off-hours schedule, ``autoscaling.off_hours``,
+    reported as an info annotation), blue/green deployment, rollback alarms (which also
     notify ``resources.alert_topic``; ``rollback_alarms`` add to them, and must
     not watch this endpoint themselves: the endpoint references them), storage
     encrypted with ``resources.data_key`` (unless the instance type has
@@ -154,6 +155,12 @@ class ServingStack(Stack):
         for alarm in (endpoint.error_alarm, endpoint.latency_alarm):
             alarm.add_alarm_action(notify)
         CfnOutput(self, "EndpointName", value=endpoint.endpoint_name, description="SageMaker endpoint")
+        scaling = settings.autoscaling
+        if scaling is not None and scaling.off_hours is not None:
+            off = scaling.off_hours
+            Annotations.of(self).add_info(
+                f"serving.{self.config.stage}.autoscaling.off_hours: {off.capacity} instance(s) from {off.scale_in} "
+                f"to {off.scale_out} ({off.time_zone}), {scaling.min_capacity}-{scaling.max_capacity} otherwise")
         return endpoint
 
     def _grant_model_artifacts(self, config: PlatformConfig, resources: PlatformResources, key_pattern: str) -> None:

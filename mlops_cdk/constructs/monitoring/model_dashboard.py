@@ -20,7 +20,8 @@ class ModelDashboard(Construct):
     """A CloudWatch dashboard with up to four rows; each graph shows the metrics given, under their labels.
 
     1. endpoint performance: ``latency`` (e.g. model p50/p99, overhead p99, microseconds),
-       ``invocations``, ``errors`` (4XX, 5XX);
+       ``invocations``, ``errors`` (4XX, 5XX) and ``instances`` (the variant's instance count, e.g.
+       ``EndpointMetrics.metric_instances_reporting`` and ``metric_instance_count``);
     2. feature drift: one line per feature of ``feature_drift`` with ``drift_warning_threshold``
        and ``drift_threshold`` drawn (``drift_metric_label`` names the measure), next to
        ``drift_runs`` (e.g. records analysed and malformed per run);
@@ -45,6 +46,7 @@ class ModelDashboard(Construct):
         latency: Sequence[cloudwatch.IMetric] = (),
         invocations: Sequence[cloudwatch.IMetric] = (),
         errors: Sequence[cloudwatch.IMetric] = (),
+        instances: Sequence[cloudwatch.IMetric] = (),
         feature_drift: Mapping[str, cloudwatch.IMetric] | None = None,
         drift_threshold: float = 0.2,
         drift_warning_threshold: float = 0.1,
@@ -76,11 +78,14 @@ class ModelDashboard(Construct):
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name,
                                               default_interval=Duration.days(7))
         self.dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"# {title}", width=WIDTH, height=2))
-        endpoint = [(name, list(metrics)) for name, metrics in (
-            ("Endpoint latency (microseconds)", latency), ("Invocations", invocations), ("Errors", errors)) if metrics]
+        counts = cloudwatch.YAxisProps(min=0, show_units=False)
+        endpoint = [(name, list(metrics), axis) for name, metrics, axis in (
+            ("Endpoint latency (microseconds)", latency, None), ("Invocations", invocations, None),
+            ("Errors", errors, None), ("Endpoint instances", instances, counts)) if metrics]
         if endpoint:
-            self.dashboard.add_widgets(*[cloudwatch.GraphWidget(title=name, left=metrics, width=WIDTH // len(endpoint))
-                                         for name, metrics in endpoint])
+            self.dashboard.add_widgets(*[cloudwatch.GraphWidget(title=name, left=metrics, left_y_axis=axis,
+                                                                width=WIDTH // len(endpoint))
+                                         for name, metrics, axis in endpoint])
         drift: list[cloudwatch.IWidget] = []
         if feature_drift:
             drift.append(cloudwatch.GraphWidget(

@@ -108,7 +108,8 @@ def deployment_config(
 def create_autoscaling(
     scope: Construct, endpoint_name: str, variant_name: str, autoscaling: AutoScaling,
 ) -> tuple[appscaling.CfnScalableTarget, appscaling.CfnScalingPolicy]:
-    """Target tracking of invocations per instance on the variant's ``DesiredInstanceCount``.
+    """Target tracking of invocations per instance on the variant's ``DesiredInstanceCount``,
+    and the scheduled actions of ``autoscaling.off_hours`` (see :func:`off_hours_actions`).
 
     ``endpoint_name`` should reference the endpoint, so the target is
     registered once the endpoint exists.
@@ -124,6 +125,7 @@ def create_autoscaling(
         resource_id=f"endpoint/{endpoint_name}/variant/{variant_name}",
         min_capacity=autoscaling.min_capacity,
         max_capacity=autoscaling.max_capacity,
+        scheduled_actions=off_hours_actions(autoscaling),
     )
     policy = appscaling.CfnScalingPolicy
     scaling = policy(
@@ -142,3 +144,30 @@ def create_autoscaling(
         ),
     )
     return target, scaling
+
+
+OFF_HOURS_ACTION, WORKING_HOURS_ACTION = "off-hours-scale-in", "working-hours-scale-out"
+
+
+def off_hours_actions(autoscaling: AutoScaling) -> list[appscaling.CfnScalableTarget.ScheduledActionProperty] | None:
+    """Two scheduled actions of the scalable target, or None without ``off_hours``.
+
+    At ``scale_in`` minimum and maximum both become ``capacity`` (a lower maximum alone would
+    let target tracking keep the floor, a lower minimum alone would let it scale back out);
+    at ``scale_out`` they return to the autoscaling range. What aws-cdk-lib's
+    ``ScalableTarget.scale_on_schedule`` renders, on the L1 target that keeps the
+    service-linked role. CloudFormation re-registers the target with the configured range
+    whenever the target itself changes: an update to it during off hours lasts until the next ``scale_in``.
+    """
+    off = autoscaling.off_hours
+    if off is None:
+        return None
+
+    def action(name: str, schedule: str, low: int, high: int) -> appscaling.CfnScalableTarget.ScheduledActionProperty:
+        return appscaling.CfnScalableTarget.ScheduledActionProperty(
+            scheduled_action_name=name, schedule=schedule, timezone=off.time_zone,
+            scalable_target_action=appscaling.CfnScalableTarget.ScalableTargetActionProperty(
+                min_capacity=low, max_capacity=high))
+
+    return [action(OFF_HOURS_ACTION, off.scale_in, off.capacity, off.capacity),
+            action(WORKING_HOURS_ACTION, off.scale_out, autoscaling.min_capacity, autoscaling.max_capacity)]

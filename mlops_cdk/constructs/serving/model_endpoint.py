@@ -71,6 +71,7 @@ class ModelEndpoint(EndpointBase):
         autoscaling: an ``AutoScaling`` of the instance count. Updates then keep
             the current count; changing the instance type of an autoscaled
             variant fails in SageMaker (remove autoscaling, change, add back).
+            Its ``off_hours`` schedules a smaller fleet outside working hours.
         capture_bucket: turns data capture on: ``capture_sampling_percentage``
             (100) of ``capture_modes`` written to
             ``<capture_root_prefix><endpoint name>/<variant>/yyyy/mm/dd/hh/*.jsonl``,
