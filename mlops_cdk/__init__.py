@@ -27,6 +27,8 @@ _EXPORTS: dict[str, str] = {
     "BiasFacet": ".settings.bias",
     "Explainability": ".settings.explainability",
     "OffHoursScaling": ".settings.off_hours",
+    "BudgetSettings": ".settings.budget",
+    "CostGuardrails": ".constructs.cost",
     "FeatureGroupSpec": ".settings.features",
     # foundation
     "SecureBucket": ".constructs.foundation.secure_bucket",
@@ -102,6 +104,8 @@ __all__ = [
     "EndpointMetrics",
     "Explainability",
     "OffHoursScaling",
+    "BudgetSettings",
+    "CostGuardrails",
     "FeatureAttributionMonitor",
     "FeatureAttributionOptions",
     "FeatureGroup",
@@ -200,6 +204,8 @@ if TYPE_CHECKING:  # what IDEs and type checkers see
     from .settings.bias import BiasFacet
     from .settings.explainability import Explainability
     from .settings.off_hours import OffHoursScaling
+    from .settings.budget import BudgetSettings
+    from .constructs.cost import CostGuardrails
     from .settings.features import FeatureGroupSpec, feature_definitions_from_dataframe
     from .settings.monitoring import BiasOptions, FeatureAttributionOptions, ModelQualityOptions, MonitorSchedule
     from .stacks.feature_store import DEFAULT_FEATURE_GROUPS, FeatureStoreStack

@@ -26,7 +26,7 @@ def coerce(key: str, raw: Any, type_name: Any) -> Any:
         return tuple(part.strip() for part in text.split(",") if part.strip())
     if "Mapping" in kind:
         return parse_json(key, text or "{}")
-    if "Explainability" in kind:  # a settings object given as JSON
+    if "Explainability" in kind or "BudgetSettings" in kind:  # a settings object given as JSON
         return parse_json(key, text) if text else None
     if kind == "float":
         try:

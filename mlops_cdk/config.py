@@ -36,6 +36,7 @@ from ._data.regions_generated import CFN_LINT_VERSION, KNOWN_REGIONS
 from .lambdas._shared import contract
 from .settings import DEFAULT_SERVING, STAGES, StageServing
 from .settings.bias import BiasFacet, bias_facets
+from .settings.budget import BudgetSettings
 from .settings.explainability import Explainability
 
 # The library's own checkers, SageMaker Model Monitor (closed to new customers), or both (see MonitoringStack).
@@ -104,6 +105,8 @@ class PlatformConfig:
             bias metric may move before its alarm fires, in (0, 1].
         explainability: :class:`Explainability` (or its JSON, ``{"shap_baseline": [[...]]}``): Clarify's
             feature-attribution job in the Model Monitor modes (there is no own checker for it).
+        budget: :class:`BudgetSettings` (or its JSON, ``{"monthly_usd": 500}``): a monthly budget of the
+            stage's tagged resources with actual and forecast alerts, and cost-anomaly alerts, on the alert topic.
         region: the region every stack deploys to; unset, templates are region-agnostic (deploy anywhere,
             parts a region lacks are left out or refused there at deploy time). Set, synth refuses at once
             what the region lacks.
@@ -146,6 +149,7 @@ class PlatformConfig:
     bias_drift_threshold: float = 0.1
     explainability: Explainability | None = None
     region: str | None = None
+    budget: BudgetSettings | None = None
     # What makes two schedules equal (aws-cdk-lib objects compare by identity).
     _schedule_key: tuple[str, str | None] = dataclasses.field(init=False, repr=False, default=("", None))
 
@@ -175,6 +179,8 @@ class PlatformConfig:
         require_int("config", "drift_window_hours", self.drift_window_hours,
                     minimum=1, maximum=contract.MAX_DRIFT_WINDOW_HOURS)
         self._validate_quality_monitoring()
+        if self.budget is not None:
+            object.__setattr__(self, "budget", BudgetSettings.from_mapping(self.budget, path="budget."))
         if self.region == "":
             object.__setattr__(self, "region", None)
         if self.region is not None and not (isinstance(self.region, str) and _REGION_RE.match(self.region)):

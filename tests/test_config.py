@@ -8,6 +8,7 @@ from aws_cdk import aws_scheduler as scheduler
 from mlops_cdk import PlatformConfig
 from mlops_cdk._validation import ConfigurationError
 from mlops_cdk.settings import DEFAULT_SERVING, AutoScaling, DeploymentPolicy, ServerlessInference, StageServing
+from mlops_cdk.settings.off_hours import OffHoursScaling
 from tests.harness import reference_context
 
 
@@ -223,6 +224,108 @@ def test_stage_serving_validates_when_built_in_python():
         StageServing(instance_type=None, serverless=ServerlessInference(), capture_percent=50)
 
 
+# ------------------------------------------------------- off-hours scaling
+def test_off_hours_is_opt_in_on_every_stage():
+    # Classic variants keep >= 1 instance: dev (1 instance, no autoscaling) and staging (minimum 1) would save
+    # nothing by default, and any default working hours would be a guess about the team's time zone.
+    assert DEFAULT_SERVING["dev"].autoscaling is None
+    for stage in ("staging", "prod"):
+        assert DEFAULT_SERVING[stage].autoscaling.off_hours is None
+
+
+def test_off_hours_from_cdk_json_merges_over_the_stage_autoscaling():
+    config = PlatformConfig.from_context({"stage": "staging", "serving": {"staging": {
+        "instance_count": 2, "autoscaling": {"min_capacity": 2, "max_capacity": 4,
+                                             "off_hours": {"time_zone": "Europe/Berlin"}}}}})
+    scaling = config.serving_settings.autoscaling
+    assert (scaling.min_capacity, scaling.max_capacity) == (2, 4)
+    assert scaling.off_hours == OffHoursScaling(scale_in="cron(0 19 ? * MON-FRI *)",
+                                                scale_out="cron(0 7 ? * MON-FRI *)", time_zone="Europe/Berlin",
+                                                capacity=1)
+    # A later layer changes one key and keeps the others; null removes the schedule.
+    later = StageServing.from_mapping({"autoscaling": {"off_hours": {"capacity": 2}}}, base=config.serving_settings)
+    assert (later.autoscaling.off_hours.time_zone, later.autoscaling.off_hours.capacity) == ("Europe/Berlin", 2)
+    assert StageServing.from_mapping({"autoscaling": {"off_hours": None}}, base=later).autoscaling.off_hours is None
+    assert config.serving["prod"].autoscaling.off_hours is None
+
+
+# The examples of the Application Auto Scaling user guide and the EventBridge cron reference (typed from the
+# docs), then the reference's wildcard examples (1/10, JAN,FEB,MAR, 1-15, L, 3W, 3#2) placed in whole expressions.
+@pytest.mark.parametrize("expression", [
+    "cron(0 10 * * ? *)", "cron(15 12 * * ? *)", "cron(0 18 ? * MON-FRI *)", "cron(0 8 1 * ? *)",
+    "cron(0/15 * * * ? *)", "cron(0/10 * ? * MON-FRI *)", "cron(0/5 8-17 ? * MON-FRI *)", "cron(30 6 ? * MON *)",
+    "cron(0 9 ? * 2#1 *)",
+    "cron(1/10 * * * ? *)", "cron(0 12 ? JAN,FEB,MAR MON 2027)", "cron(0 12 1-15 * ? *)", "cron(0 0 L * ? *)",
+    "cron(0 0 ? * L *)", "cron(0 0 3W * ? *)", "cron(0 0 ? * 3#2 *)",
+])
+def test_aws_documented_cron_expressions_are_accepted(expression):
+    assert OffHoursScaling(scale_in=expression, scale_out="cron(1 2 3 * ? *)").scale_in == expression
+
+
+def test_off_hours_validates_when_built_in_python():
+    with pytest.raises(ValueError, match=r"^OffHoursScaling 'scale_in': invalid value 'cron\(0 19 \* \* MON \*\)'"):
+        OffHoursScaling(scale_in="cron(0 19 * * MON *)")
+    with pytest.raises(ValueError, match=r"^AutoScaling 'off_hours.capacity': invalid value 2; allowed: an integer "
+                                         r"in \[1, min_capacity=1\]"):
+        AutoScaling(min_capacity=1, max_capacity=3, off_hours=OffHoursScaling(capacity=2))
+    with pytest.raises(ValueError, match=r"^AutoScaling 'off_hours'"):
+        AutoScaling(off_hours={"capacity": 1})  # Python callers pass an OffHoursScaling
+
+
+@pytest.mark.parametrize(
+    "off_hours, key, fragment",
+    [
+        ({"scale_in": "cron(0 19 * * MON-FRI *)"}, "scale_in", "exactly one of day-of-month ('*') and day-of-week"),
+        ({"scale_in": "cron(0 19 ? * ? *)"}, "scale_in", "exactly one of day-of-month"),
+        ({"scale_out": "0 7 ? * MON-FRI *"}, "scale_out", "six fields separated by single spaces"),
+        ({"scale_out": "cron(0 7 ? * MON-FRI)"}, "scale_out", "six fields"),
+        ({"scale_in": "rate(1 day)"}, "scale_in", "cron(<minutes> <hours>"),
+        ({"scale_in": "at(2027-01-01T19:00:00)"}, "scale_in", "cron(<minutes> <hours>"),
+        ({"scale_in": "cron(0 24 ? * MON-FRI *)"}, "scale_in", "hours '24': values in 0-23"),
+        ({"scale_in": "cron(60 19 ? * MON-FRI *)"}, "scale_in", "minutes '60': values in 0-59"),
+        ({"scale_in": "cron(0 19 ? 13 MON *)"}, "scale_in", "month '13': values in 1-12 or JAN-DEC"),
+        ({"scale_in": "cron(0 19 ? * mon-fri *)"}, "scale_in", "day-of-week 'mon-fri'"),
+        ({"scale_in": "cron(0 19 ? * 8 *)"}, "scale_in", "day-of-week '8': values in 1-7 or SUN-SAT"),
+        ({"scale_in": "cron(0/0 19 ? * MON *)"}, "scale_in", "a step of at least 1"),
+        ({"scale_in": "cron(0 19 ? * MON 1969)"}, "scale_in", "year '1969'"),
+        ({"scale_in": "cron(0 19 ? * 3#1,6#3 *)"}, "scale_in", "a '#' item stands alone"),
+        ({"scale_in": "cron(0 19 LW * ? *)"}, "scale_in", "day-of-month 'LW'"),
+        ({"scale_out": "cron(0 19 ? * MON-FRI *)"}, "scale_out", "other than scale_in's"),
+        ({"time_zone": "Europe/Berln"}, "time_zone", "did you mean 'Europe/Berlin'"),
+        ({"time_zone": "GMT+1 "}, "time_zone", "IANA time zone"),
+        ({"time_zone": None}, "time_zone", "IANA time zone"),
+        ({"capacity": 0}, "capacity", "an integer >= 1 (an endpoint variant keeps at least one instance"),
+        ({"capacity": True}, "capacity", ">= 1"),
+        ({"capacity": 2}, "capacity", "[1, min_capacity=1] (off hours never run more"),
+        ({"timezone": "UTC"}, "timezone", "did you mean 'time_zone'"),
+    ],
+)
+def test_bad_off_hours_name_the_key_path(off_hours, key, fragment):
+    with pytest.raises(ConfigurationError) as err:
+        PlatformConfig.from_context({"serving": {"staging": {"autoscaling": {"off_hours": off_hours}}}})
+    message = str(err.value)
+    assert message.startswith(f"config 'serving.staging.autoscaling.off_hours.{key}': invalid value"), message
+    assert fragment in message, message
+
+
+@pytest.mark.parametrize(
+    "serving, key, fragment",
+    [
+        # Where someone would first look for it: the error says where it is and why.
+        ({"dev": {"off_hours": {}}}, "serving.dev.off_hours", "the key serving.dev.autoscaling.off_hours"),
+        ({"staging": {"autoscaling": {"off_hours": "nights"}}}, "serving.staging.autoscaling.off_hours",
+         "JSON object with keys among scale_in, scale_out, time_zone, capacity"),
+        ({"prod": {"serverless": {}, "autoscaling": {"off_hours": {}}}}, "serving.prod.autoscaling",
+         "null with serverless"),
+    ],
+)
+def test_off_hours_needs_an_autoscaled_instance_endpoint(serving, key, fragment):
+    with pytest.raises(ConfigurationError) as err:
+        PlatformConfig.from_context({"serving": serving})
+    assert str(err.value).startswith(f"config '{key}': invalid value"), str(err.value)
+    assert fragment in str(err.value)
+
+
 def test_retraining_keys_from_cli_strings():
     config = PlatformConfig.from_context({"retraining_on_drift": "false", "retraining_cooldown_minutes": "30",
                                           "retraining_schedule": "cron(0 3 ? * MON *)"})
@@ -366,6 +469,31 @@ def test_invalid_quality_and_bias_keys(context, key, fragment):
     with pytest.raises(ConfigurationError) as err:
         PlatformConfig.from_context(context)
     assert str(err.value).startswith(f"config '{key}': invalid value") and fragment in str(err.value), str(err.value)
+
+
+# ------------------------------------------------------------------ cost
+def test_budget_from_cli_json_with_defaults():
+    assert PlatformConfig().budget is None
+    budget = PlatformConfig.from_context({"budget": '{"monthly_usd": 500}'}).budget
+    assert (budget.monthly_usd, budget.actual_percent, budget.forecast_percent) == (500, (100,), (80, 100))
+
+
+@pytest.mark.parametrize(
+    "raw, key",
+    [
+        ('{"monthly_usd": -5}', "budget.monthly_usd"),
+        ('{"monthly_usd": 0}', "budget.monthly_usd"),
+        ('{"monthly_usd": 500, "actual_percent": [2000]}', "budget.actual_percent"),  # over 1000 %
+        ('{"monthly_usd": 500, "forecast_percent": [80, 80]}', "budget.forecast_percent"),
+        ('{"monthly": 500}', "budget.monthly"),
+        ("[500]", "budget"),
+        ('{"monthly_usd": 500', "budget"),
+    ],
+)
+def test_invalid_budget_names_the_key(raw, key):
+    with pytest.raises(ConfigurationError) as err:
+        PlatformConfig.from_context({"budget": raw})
+    assert str(err.value).startswith(f"config '{key}': invalid value"), str(err.value)
 
 
 # ------------------------------------------------------------------ promotion between stages

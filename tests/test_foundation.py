@@ -342,3 +342,19 @@ def test_platform_resources_refuse_what_is_not_the_resource():
                           execution_role=role, alert_topic=topic)
     with pytest.raises(ValueError, match="PlatformResources 'alert_topic'"):
         PlatformResources(data_bucket=bucket, data_key=bucket.encryption_key, execution_role=role, alert_topic=bucket)
+
+
+def test_a_budget_in_config_adds_cost_guardrails_on_the_alert_topic():
+    """Next to the topic: Budgets and Cost Anomaly Detection may publish to it before they are created."""
+    app = App(context=reference_context())
+    with_budget = FoundationStack(app, "WithBudget", config=PlatformConfig(budget={"monthly_usd": 500}))
+    without = FoundationStack(app, "Without", config=PlatformConfig())
+    assert without.cost_guardrails is None
+    Template.from_stack(without).resource_count_is("AWS::Budgets::Budget", 0)
+    template = Template.from_stack(with_budget)
+    template.has_resource_properties("AWS::Budgets::Budget", {"Budget": Match.object_like({
+        "BudgetLimit": {"Amount": 500, "Unit": "USD"}, "TimeUnit": "MONTHLY"})})
+    template.resource_count_is("AWS::CE::AnomalySubscription", 1)
+    template.has_resource_properties("AWS::SNS::TopicPolicy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({"Principal": {"Service": "budgets.amazonaws.com"}})])}})
+    assert with_budget.cost_guardrails.settings.monthly_usd == 500

@@ -11,6 +11,7 @@ from constructs import Construct
 from .._nag import acknowledge_bucket_grant
 from .._validation import invalid
 from ..config import PlatformConfig
+from ..constructs.cost import CostGuardrails
 from ..constructs.foundation.alert_topic import AlertTopic
 from ..constructs.foundation.execution_role import SageMakerExecutionRole
 from ..constructs.foundation.secure_bucket import SecureBucket
@@ -78,6 +79,14 @@ class FoundationStack(Stack):
             encryption_key=kms.Key(alerts, "Key", description=f"Encrypts alert messages of {alerts.node.path}",
                                    enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN),
         )
+        # With the topic: the budget and anomaly services must be allowed to publish before they are created.
+        self.cost_guardrails: CostGuardrails | None = None
+        if config.budget is not None:
+            # Only the identity tags: each filter tag must be an activated cost allocation tag, or the budget reads $0.
+            self.cost_guardrails = CostGuardrails(
+                self, "Cost", alert_topic=self.alert_topic, budget=config.budget,
+                tags={"project": config.project_name, "model": config.model_name, "stage": config.stage},
+                name_prefix=config.prefix, anomaly_tag="project")
         apply_standard_tags(self, config)
 
         CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name, description="Platform data bucket")
