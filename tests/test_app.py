@@ -27,16 +27,46 @@ PARTS = ("foundation", "feature-store", "model-build", "serving", "monitoring", 
 PACKAGE = "arn:aws:sagemaker:us-east-1:111122223333:model-package/mlops-fraud-detection/3"
 
 
+# app.py as `cdk synth` runs it, then the sagemaker SDK modules the process loaded.
+_RUN_APP = ("import runpy, sys; runpy.run_path('app.py', run_name='__main__'); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sagemaker', 'sagemaker_core')))")
+
+
 @pytest.fixture(scope="module")
-def platform():
+def platform_run():
     """The reference platform as `cdk synth` builds it: app.py in its own process, with cdk-nag and aws-cdk-lib's
     built-in template validation on (the test harness turns the latter off: cfn-lint checks every template)."""
     outdir = pathlib.Path(tempfile.mkdtemp(prefix="mlops-cdk-app-"))
     env = {k: v for k, v in os.environ.items() if k != "CDK_VALIDATION"}
     env.update(CDK_CONTEXT_JSON=json.dumps(reference_context()), CDK_OUTDIR=str(outdir))
-    run = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    run = subprocess.run([sys.executable, "-c", _RUN_APP], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    return assembly(outdir)
+    return assembly(outdir), run.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def platform(platform_run):
+    return platform_run[0]
+
+
+def test_the_default_synth_imports_no_sagemaker_sdk_and_deploys_the_shipped_definition(platform_run):
+    """The course pipeline of the reference configuration comes pre-rendered (pipeline_defs.prerendered)."""
+    from mlops_cdk.pipeline_defs import prerendered
+    from mlops_cdk.pipeline_defs.training_pipeline import build_training_pipeline
+    from mlops_cdk.stacks.model_build import course_pipeline_arguments
+
+    shipped = json.loads(prerendered.DATA_FILE.read_text())
+    if prerendered.sdk_releases() != shipped["sdk"]:
+        pytest.skip("not the sagemaker SDK the file was rendered with (make test-lowest): every lookup misses")
+    result, sdk_modules = platform_run
+    assert sdk_modules == "[]", "the default synth imported the sagemaker SDK"
+    (pipeline,) = [r for r in result.json("mlops-fraud-detection-dev-model-build")["Resources"].values()
+                   if r["Type"] == "AWS::SageMaker::Pipeline"]
+    body = pipeline["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Sub"][0]
+    args = course_pipeline_arguments(PlatformConfig.from_context(reference_context()))
+    entry = shipped["definitions"][prerendered.cache_key(build_training_pipeline(**args).arguments)]
+    assert json.loads(body) == entry["definition"]
 
 
 def test_default_platform_has_every_stack(platform):

@@ -38,7 +38,7 @@ import boto3
 
 from .._data.images_generated import REGISTRY_ACCOUNTS
 from .definition_checks import validate_definition
-from .placeholders import placeholder, prepare_for_sub
+from .placeholders import definition_for_sub, placeholder
 
 _SDK_LOGGERS = ("sagemaker", "sagemaker.config")
 # Any region the SDK ships images for, for the few SDK look-ups that need one
@@ -140,7 +140,7 @@ __all__ = [
     "JsonGet", "MetricsSource", "Model", "ModelMetrics", "ModelStep", "OfflineError", "OfflinePipelineSession",
     "ParameterFloat", "ParameterInteger", "ParameterString", "Pipeline", "PipelineExperimentConfig",
     "ProcessingInput", "ProcessingOutput", "ProcessingStep", "Processor", "PropertyFile", "QualityCheckStep",
-    "TrainingInput", "TrainingStep", "offline", "render_definition",
+    "TrainingInput", "TrainingStep", "offline", "pipeline_definition", "render_definition",
 ]
 
 
@@ -204,6 +204,11 @@ def render_definition(pipeline: Pipeline) -> tuple[str, frozenset[str]]:
     to the same bytes. Raises ``ValueError`` if the SDK uploaded anything or the
     definition fails ``validate_definition``.
     """
+    return definition_for_sub(pipeline_definition(pipeline))
+
+
+def pipeline_definition(pipeline: Pipeline) -> dict[str, Any]:
+    """The pipeline's definition as the SDK renders it, parsed and checked (see ``render_definition``)."""
     session = pipeline.sagemaker_session
     if not isinstance(session, OfflinePipelineSession):
         raise ValueError(
@@ -218,4 +223,4 @@ def render_definition(pipeline: Pipeline) -> tuple[str, frozenset[str]]:
         )
     definition = json.loads(raw)
     validate_definition(definition)
-    return prepare_for_sub(json.dumps(definition, sort_keys=True, separators=(",", ":")))
+    return definition

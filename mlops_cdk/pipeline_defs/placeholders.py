@@ -12,7 +12,10 @@ Any other ``${`` in a definition (the SDK's or a user's text) is escaped to
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
+from typing import Any
 
 PLACEHOLDERS: dict[str, str] = {
     "ExecutionRoleArn": "ARN of the IAM role every job of the pipeline runs as",
@@ -55,3 +58,9 @@ def prepare_for_sub(text: str) -> tuple[str, frozenset[str]]:
     Every ``${`` that does not open a documented placeholder becomes ``${!``.
     """
     return _FOREIGN.sub("${!", text), frozenset(_KNOWN.findall(text))
+
+
+def definition_for_sub(definition: Mapping[str, Any]) -> tuple[str, frozenset[str]]:
+    """A definition's JSON for ``Fn::Sub`` and its placeholders: sorted keys, compact separators, the same
+    bytes for the same definition (every path to a definition body goes through here)."""
+    return prepare_for_sub(json.dumps(definition, sort_keys=True, separators=(",", ":")))

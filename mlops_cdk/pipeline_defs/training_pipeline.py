@@ -15,10 +15,12 @@ Bias facets add the bias checker's baseline (scripts/bias_baseline.py) to Evalua
 from __future__ import annotations
 
 import dataclasses
+import functools
 import pathlib
 import re
-from collections.abc import Sequence
-from typing import Any
+import types
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import locations
 from .._validation import (
@@ -34,40 +36,9 @@ from .._validation import (
 from ..lambdas._shared import contract
 from ..settings.bias import BiasFacet
 from .bias_arguments import bias_arguments, check_bias_options
-from .offline_session import (
-    ConditionGreaterThanOrEqualTo,
-    ConditionStep,
-    DataQualityCheckConfig,
-    DatasetFormat,
-    DriftCheckBaselines,
-    Estimator,
-    ExecutionVariables,
-    FailStep,
-    ImageCheckJobConfig,
-    Join,
-    JsonGet,
-    MetricsSource,
-    Model,
-    ModelMetrics,
-    ModelStep,
-    OfflinePipelineSession,
-    ParameterFloat,
-    ParameterInteger,
-    ParameterString,
-    Pipeline,
-    PipelineExperimentConfig,
-    ProcessingInput,
-    ProcessingOutput,
-    ProcessingStep,
-    Processor,
-    PropertyFile,
-    QualityCheckStep,
-    TrainingInput,
-    TrainingStep,
-    offline,
-    render_definition,
-)
-from .placeholders import placeholder
+
+if TYPE_CHECKING:  # the SDK loads only when the pipeline object is asked for
+    from .offline_session import Pipeline
 
 _OWNER = "build_training_pipeline"
 
@@ -93,17 +64,37 @@ BOOTSTRAP = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class TrainingPipeline:
-    """The SDK pipeline and what a construct needs to deploy it."""
+    """The course pipeline of validated arguments, and what a construct needs to deploy it.
 
-    pipeline: Pipeline
+    ``render()`` reads a pre-rendered definition when these arguments have one (``prerendered``: no SDK
+    import) and renders ``pipeline`` with the SDK otherwise. ``pipeline`` (the SDK object) is built on
+    first access; once it has been, ``render()`` always renders it, so changes made to it show.
+    """
+
+    arguments: Mapping[str, Any]  # build_training_pipeline's, validated: all the definition depends on
     artifact_prefix: str  # key prefix in ${DataBucket} under which every execution writes
     scripts_dir: pathlib.Path = SCRIPTS_DIR
     script_files: tuple[str, ...] = SCRIPT_FILES
 
+    @functools.cached_property
+    def pipeline(self) -> Pipeline:
+        """The ``sagemaker.workflow.pipeline.Pipeline`` (built, and the SDK imported, on first access)."""
+        from .training_steps import build_pipeline
+
+        return build_pipeline(self.arguments)
+
     def render(self) -> tuple[str, frozenset[str]]:
         """Definition JSON for ``Fn::Sub`` and the placeholders it uses (see ``render_definition``)."""
+        if "pipeline" not in self.__dict__:  # nobody holds the SDK object, so nobody changed it
+            from .prerendered import lookup
+
+            found = lookup(self.arguments)
+            if found is not None:
+                return found
+        from .offline_session import render_definition
+
         return render_definition(self.pipeline)
 
 
@@ -124,7 +115,10 @@ def build_training_pipeline(
     bias_facets: Sequence[BiasFacet] = (),
     feature_names: Sequence[str] | None = None,
 ) -> TrainingPipeline:
-    """Build the training pipeline offline. Arguments named like a parameter are its default.
+    """The training pipeline of these arguments, validated. Arguments named like a parameter are its default.
+
+    Nothing is built yet: ``render()`` reads a pre-rendered definition or renders with the SDK, and
+    ``pipeline`` builds the SDK object (offline) on first access.
 
     ``experiment_name`` defaults to the pipeline name; each execution is a trial. ``bias_facets`` and
     ``feature_names`` (the columns of endpoint requests): the bias baseline, see ``bias_arguments``.
@@ -153,24 +147,22 @@ def build_training_pipeline(
     require_pattern(_OWNER, "input_data_uri", input_data_uri, contract.S3_URI_RE, "an s3://<bucket>/<key> URI")
     require_pattern(_OWNER, "label_column", label_column, COLUMN_RE, "a CSV header name: no comma, quote, line break")
     facets, names = check_bias_options(_OWNER, bias_facets, feature_names)
-    arguments = bias_arguments(_OWNER, facets, names) if facets else []
-
-    with offline():
-        parameters = _Parameters(
-            processing_instance=ParameterString("ProcessingInstanceType", default_value=processing_instance_type),
-            training_instance=ParameterString("TrainingInstanceType", default_value=training_instance_type),
-            input_data=ParameterString("InputData", default_value=input_data_uri),
-            rounds=ParameterInteger("TrainingRounds", default_value=training_rounds),
-            eta=ParameterFloat("LearningRate", default_value=float(learning_rate)),
-            threshold=ParameterFloat("AccuracyThreshold", default_value=float(accuracy_threshold)),
-            approval=ParameterString(
-                "ModelApprovalStatus", default_value=approval_status, enum_values=list(contract.APPROVAL_STATUSES)
-            ),
-            reason=ParameterString("Reason", default_value="Manual"),
-        )
-        builder = _Builder(pipeline_name, model_package_group_name, parameters, arguments)
-        pipeline = builder.build(label_column, list(inference_instance_types), experiment_name)
-    return TrainingPipeline(pipeline=pipeline, artifact_prefix=locations.pipeline_artifacts(pipeline_name))
+    arguments = types.MappingProxyType({  # exactly what the steps are built from (training_steps.build_pipeline)
+        "pipeline_name": pipeline_name,
+        "model_package_group_name": model_package_group_name,
+        "accuracy_threshold": float(accuracy_threshold),
+        "processing_instance_type": processing_instance_type,
+        "training_instance_type": training_instance_type,
+        "training_rounds": training_rounds,
+        "learning_rate": float(learning_rate),
+        "approval_status": approval_status,
+        "input_data_uri": input_data_uri,
+        "label_column": label_column,
+        "inference_instance_types": tuple(inference_instance_types),
+        "experiment_name": experiment_name,
+        "bias_arguments": tuple(bias_arguments(_OWNER, facets, names)) if facets else (),
+    })
+    return TrainingPipeline(arguments=arguments, artifact_prefix=locations.pipeline_artifacts(pipeline_name))
 
 
 def _refuse_tokens(prop: str, value: object) -> None:
@@ -178,222 +170,3 @@ def _refuse_tokens(prop: str, value: object) -> None:
     for item in value if isinstance(value, (list, tuple)) else (value,):
         if is_token(item):
             raise invalid(_OWNER, prop, item, "a literal value, not an unresolved token")
-
-
-@dataclasses.dataclass(frozen=True)
-class _Parameters:
-    """The pipeline parameters, in the order the definition lists them."""
-
-    processing_instance: ParameterString
-    training_instance: ParameterString
-    input_data: ParameterString
-    rounds: ParameterInteger
-    eta: ParameterFloat
-    threshold: ParameterFloat
-    approval: ParameterString
-    reason: ParameterString
-
-
-class _Builder:
-    """Creates the steps in dependency order; one instance per pipeline."""
-
-    def __init__(self, pipeline_name: str, model_package_group_name: str, parameters: _Parameters, bias: list[str]):
-        self.name = pipeline_name
-        self.group = model_package_group_name
-        self.parameters = parameters
-        self.bias_arguments = bias  # EvaluateModel's arguments; empty: no bias baseline
-        self.session = OfflinePipelineSession()
-        self.role = placeholder("ExecutionRoleArn")
-
-    def build(self, label_column: str, inference_instance_types: list[str], experiment_name: str | None) -> Pipeline:
-        p = self.parameters
-        preprocess = self._preprocess(label_column)
-        train = self._train(preprocess)
-        report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
-        evaluate = self._evaluate(preprocess, train, report)
-        baseline = self._data_quality_baseline(preprocess)
-        register = self._register(preprocess, train, evaluate, baseline, inference_instance_types)
-        accuracy = JsonGet(
-            step_name=evaluate.name, property_file=report, json_path="binary_classification_metrics.accuracy.value"
-        )
-        fail = FailStep(
-            name="AccuracyBelowThreshold",
-            error_message=Join(on=" ", values=["Model accuracy", accuracy, "is below the threshold", p.threshold]),
-        )
-        check = ConditionStep(
-            name="CheckAccuracy",
-            conditions=[ConditionGreaterThanOrEqualTo(left=accuracy, right=p.threshold)],
-            if_steps=[register],
-            else_steps=[fail],
-        )
-        return Pipeline(
-            name=self.name,
-            parameters=[getattr(p, field.name) for field in dataclasses.fields(p)],
-            steps=[preprocess, train, evaluate, baseline, check],
-            pipeline_experiment_config=PipelineExperimentConfig(
-                experiment_name or ExecutionVariables.PIPELINE_NAME, ExecutionVariables.PIPELINE_EXECUTION_ID
-            ),
-            sagemaker_session=self.session,
-        )
-
-    # ------------------------------------------------------------------ steps
-    def _preprocess(self, label_column: str) -> ProcessingStep:
-        data = ProcessingInput(
-            source=self.parameters.input_data, destination=f"{_PROCESSING}/input/data", input_name="data"
-        )
-        outputs = [
-            ProcessingOutput(
-                output_name=name, source=f"{_PROCESSING}/{name}", destination=self._artifacts("PreprocessData", name)
-            )
-            for name in ("train", "validation", "test", "baseline")
-        ]
-        step_args = self._script_processor("SKLearnImage", "preprocess.py").run(
-            inputs=[self._code_input(), data], outputs=outputs, arguments=["--label-column", label_column]
-        )
-        return ProcessingStep(name="PreprocessData", step_args=step_args)
-
-    def _train(self, preprocess: ProcessingStep) -> TrainingStep:
-        estimator = Estimator(
-            image_uri=placeholder("XGBoostImage"),
-            role=self.role,
-            instance_count=1,
-            instance_type=self.parameters.training_instance,
-            output_path=self._artifacts("TrainModel", "model"),
-            hyperparameters={
-                "objective": "binary:logistic",
-                "eval_metric": "auc",
-                "num_round": self.parameters.rounds,
-                "eta": self.parameters.eta,
-            },
-            disable_profiler=True,
-            debugger_hook_config=False,
-            sagemaker_session=self.session,
-        )
-        channels = {
-            name: TrainingInput(_output_uri(preprocess, name), content_type="text/csv")
-            for name in ("train", "validation")
-        }
-        return TrainingStep(name="TrainModel", step_args=estimator.fit(channels))
-
-    def _evaluate(self, preprocess: ProcessingStep, train: TrainingStep, report: PropertyFile) -> ProcessingStep:
-        """Scores the test split; with bias facets also its bias baseline, which needs the column names."""
-        model = train.properties.ModelArtifacts.S3ModelArtifacts
-        inputs = [
-            self._code_input(),
-            ProcessingInput(source=model, destination=f"{_PROCESSING}/model", input_name="model"),
-            ProcessingInput(source=_output_uri(preprocess, "test"), destination=f"{_PROCESSING}/test",
-                            input_name="test"),
-        ]
-        if self.bias_arguments:  # the histogram lists the model's input columns in order (baseline_histogram.py)
-            histogram = Join(on="/", values=[_output_uri(preprocess, "baseline"), "baseline_histogram.json"])
-            inputs.append(ProcessingInput(source=histogram, destination=f"{_PROCESSING}/features",
-                                          input_name="features"))
-        step_args = self._script_processor("XGBoostImage", "evaluate.py").run(
-            inputs=inputs,
-            arguments=self.bias_arguments or None,
-            outputs=[
-                ProcessingOutput(
-                    output_name="evaluation",
-                    source=f"{_PROCESSING}/evaluation",
-                    destination=self._artifacts("EvaluateModel", "evaluation"),
-                )
-            ],
-        )
-        return ProcessingStep(name="EvaluateModel", step_args=step_args, property_files=[report])
-
-    def _data_quality_baseline(self, preprocess: ProcessingStep) -> QualityCheckStep:
-        """Model Monitor statistics and constraints of the training inputs, registered as the drift baseline."""
-        return QualityCheckStep(
-            name="DataQualityBaseline",
-            quality_check_config=DataQualityCheckConfig(
-                baseline_dataset=Join(on="/", values=[_output_uri(preprocess, "baseline"), "baseline.csv"]),
-                dataset_format=DatasetFormat.csv(header=True),
-                output_s3_uri=self._artifacts("DataQualityBaseline", "results"),
-            ),
-            check_job_config=ImageCheckJobConfig(
-                image_uri=placeholder("ModelMonitorImage"),
-                role=self.role,
-                instance_count=1,
-                instance_type=self.parameters.processing_instance,
-                sagemaker_session=self.session,
-            ),
-            skip_check=True,  # a new model's first baseline: nothing to compare against yet
-            register_new_baseline=True,
-            model_package_group_name=self.group,
-        )
-
-    def _register(
-        self,
-        preprocess: ProcessingStep,
-        train: TrainingStep,
-        evaluate: ProcessingStep,
-        baseline: QualityCheckStep,
-        inference_instance_types: list[str],
-    ) -> ModelStep:
-        """Registers the model with its evaluation report, drift baselines and why it was trained.
-
-        ``CustomerMetadataProperties.BaselineHistogram`` is the S3 URI of the
-        own drift checker's baseline (see scripts/baseline_histogram.py); with
-        bias facets, ``BiasBaseline`` that of the bias checker (scripts/bias_baseline.py).
-        """
-        evaluation = Join(on="/", values=[_output_uri(evaluate, "evaluation"), "evaluation.json"])
-        histogram = Join(on="/", values=[_output_uri(preprocess, "baseline"), "baseline_histogram.json"])
-        metadata = {"TrainingReason": self.parameters.reason, contract.BASELINE_HISTOGRAM_PROPERTY: histogram}
-        if self.bias_arguments:
-            metadata[contract.BIAS_BASELINE_PROPERTY] = Join(on="/", values=[_output_uri(evaluate, "evaluation"),
-                                                                             "bias_baseline.json"])
-        checks = baseline.properties
-        model = Model(
-            image_uri=placeholder("XGBoostImage"),
-            model_data=train.properties.ModelArtifacts.S3ModelArtifacts,
-            role=self.role,
-            sagemaker_session=self.session,
-        )
-        step_args = model.register(
-            content_types=["text/csv"],
-            response_types=["text/csv"],
-            inference_instances=inference_instance_types,
-            transform_instances=inference_instance_types,
-            model_package_group_name=self.group,
-            approval_status=self.parameters.approval,
-            model_metrics=ModelMetrics(
-                model_statistics=_json(evaluation),
-                model_data_statistics=_json(checks.CalculatedBaselineStatistics),
-                model_data_constraints=_json(checks.CalculatedBaselineConstraints),
-            ),
-            drift_check_baselines=DriftCheckBaselines(
-                model_data_statistics=_json(checks.BaselineUsedForDriftCheckStatistics),
-                model_data_constraints=_json(checks.BaselineUsedForDriftCheckConstraints),
-            ),
-            customer_metadata_properties=metadata,
-        )
-        return ModelStep(name="RegisterModel", step_args=step_args)  # the SDK names it RegisterModel-RegisterModel
-
-    # ---------------------------------------------------------------- helpers
-    def _script_processor(self, image: str, script: str) -> Processor:
-        return Processor(
-            image_uri=placeholder(image),
-            role=self.role,
-            instance_count=1,
-            instance_type=self.parameters.processing_instance,
-            entrypoint=["python3", "-c", BOOTSTRAP, script],
-            sagemaker_session=self.session,
-        )
-
-    def _code_input(self) -> ProcessingInput:
-        """The scripts archive; BOOTSTRAP unpacks it so a script can import its neighbours."""
-        archive = f"s3://{placeholder('ScriptsBucket')}/{placeholder('ScriptsArchiveKey')}"
-        return ProcessingInput(source=archive, destination=_CODE_DIR, input_name="code")
-
-    def _artifacts(self, step: str, output: str) -> Join:
-        """s3://${DataBucket}/<pipeline>/<execution id>/<step>/<output>: one prefix per run."""
-        bucket = f"s3://{placeholder('DataBucket')}"
-        return Join(on="/", values=[bucket, self.name, ExecutionVariables.PIPELINE_EXECUTION_ID, step, output])
-
-
-def _output_uri(step: ProcessingStep, output: str) -> Any:
-    return step.properties.ProcessingOutputConfig.Outputs[output].S3Output.S3Uri
-
-
-def _json(s3_uri: Any) -> MetricsSource:
-    return MetricsSource(s3_uri=s3_uri, content_type="application/json")

@@ -95,18 +95,25 @@ class ModelBuildStack(Stack):
 
 def course_pipeline(config: PlatformConfig, model_package_group_name: str | None = None) -> PipelineDefinition:
     """The course's training pipeline for ``config`` (registering into ``model_package_group_name``, default
-    ``config.model_package_group_name``), built (and the SDK imported) when first read."""
+    ``config.model_package_group_name``), built when first read: from its pre-rendered definition for the
+    reference configurations (``pipeline_defs.prerendered``), otherwise with the sagemaker SDK."""
 
     def build() -> PipelineDefinition:
         from ..pipeline_defs.training_pipeline import build_training_pipeline
 
-        return PipelineDefinition.from_training_pipeline(build_training_pipeline(
-            pipeline_name=config.pipeline_name,
-            model_package_group_name=model_package_group_name or config.model_package_group_name,
-            accuracy_threshold=config.accuracy_threshold,
-            input_data_uri=f"s3://${{DataBucket}}/{locations.TRAINING_DATA}",
-            bias_facets=config.bias_facets,  # none: the definition is the same as without them
-            feature_names=config.monitoring_features,
-        ))
+        return PipelineDefinition.from_training_pipeline(
+            build_training_pipeline(**course_pipeline_arguments(config, model_package_group_name)))
 
     return PipelineDefinition.lazy(build)
+
+
+def course_pipeline_arguments(config: PlatformConfig, model_package_group_name: str | None = None) -> dict[str, Any]:
+    """The ``build_training_pipeline`` arguments of ``course_pipeline`` (``make pipeline`` pre-renders them)."""
+    return {
+        "pipeline_name": config.pipeline_name,
+        "model_package_group_name": model_package_group_name or config.model_package_group_name,
+        "accuracy_threshold": config.accuracy_threshold,
+        "input_data_uri": f"s3://${{DataBucket}}/{locations.TRAINING_DATA}",
+        "bias_facets": config.bias_facets,  # none: the definition is the same as without them
+        "feature_names": config.monitoring_features,
+    }

@@ -13,7 +13,7 @@ from ..._validation import invalid
 from ...pipeline_defs.definition_checks import validate_definition
 from ...pipeline_defs.placeholders import prepare_for_sub
 
-if TYPE_CHECKING:  # the SDK loads only when a definition is rendered
+if TYPE_CHECKING:  # the SDK loads only when a definition is rendered with it
     from ...pipeline_defs.training_pipeline import TrainingPipeline
 
 _OWNER = "PipelineDefinition"
@@ -32,7 +32,8 @@ class PipelineDefinition:
 
     * :meth:`from_sdk`: a ``sagemaker.workflow.pipeline.Pipeline`` built on
       ``pipeline_defs.offline_session.OfflinePipelineSession``;
-    * :meth:`from_training_pipeline`: what ``build_training_pipeline`` returns;
+    * :meth:`from_training_pipeline`: what ``build_training_pipeline`` returns (pre-rendered for the
+      reference configurations, see ``pipeline_defs.prerendered``: no SDK import);
     * :meth:`from_json`: definition JSON from elsewhere;
     * :meth:`lazy`: a function returning one of those, called the first time
       the definition is read (an app that never builds it never imports the SDK).
