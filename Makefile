@@ -18,7 +18,7 @@ unexport PYTHONDONTWRITEBYTECODE
 CDK_FLAGS := --no-notices --no-version-reporting --ci
 CONTEXT ?=
 
-.PHONY: synth test test-lowest lint bench lock images regions clean setup
+.PHONY: synth test test-lowest lint bench lock images regions clean setup cost prices pipeline
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -74,6 +74,22 @@ images: setup
 # Regenerate the table of resource types each commercial region lacks from the installed cfn-lint.
 regions: setup
 	$(PY) tools/generate_regions.py
+
+# Re-render the course pipeline of the reference configurations with the installed sagemaker SDK, so their
+# synth imports no SDK (after changing the pipeline's code, the SDK pin or the default configuration).
+pipeline: setup
+	$(PY) tools/generate_pipeline.py
+
+# The monthly cost estimate of the configured stages (all of them unless CONTEXT selects some), priced from a
+# price book the library does not ship: make cost [CONTEXT="-c stage=prod"] [PRICES=prices.json] [REGION=eu-west-1]
+PRICES ?= prices.json
+cost: $(VENV)/.installed
+	$(PY) tools/cost_report.py --prices $(PRICES) $(if $(REGION),--region $(REGION)) $(CONTEXT)
+
+# Write or refresh one region of the price book from the AWS Price List API (needs AWS credentials allowed
+# pricing:GetProducts; the only target that calls AWS): make prices REGION=eu-west-1 [PRICES=prices.json]
+prices: $(VENV)/.installed
+	$(PY) tools/fetch_prices.py --region $(or $(REGION),$(AWS_DEFAULT_REGION)) --output $(PRICES)
 
 # Re-resolve every transitive pin from requirements-dev.txt in a throwaway venv.
 lock:
