@@ -28,3 +28,26 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "mlops_cdk" / "lambdas" / "_shared"))
+
+# boto3 clients are reused across tests: creating one costs 0.1-0.4 s (service model, endpoint rules), and the
+# Lambda tests create hundreds. moto intercepts every client whose creation followed its import (its handler is
+# registered on botocore's built-in events at import), so a client made under one mock_aws() works under the next.
+import importlib  # noqa: E402
+
+import boto3  # noqa: E402
+
+importlib.import_module("moto")  # before the first client, so that every client is one moto intercepts
+
+_CLIENTS: dict = {}
+_create_client = boto3.client
+
+
+def _cached_client(*args, **kwargs):
+    key = (args, tuple(sorted((k, v if isinstance(v, (str, int, bool, type(None))) else id(v))
+                              for k, v in kwargs.items())))
+    if key not in _CLIENTS:
+        _CLIENTS[key] = _create_client(*args, **kwargs)
+    return _CLIENTS[key]
+
+
+boto3.client = _cached_client

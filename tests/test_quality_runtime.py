@@ -68,7 +68,7 @@ def test_the_window_ends_at_the_schedule_time_so_a_redrive_checks_the_missed_win
     (12, "unreadable"),
     ("2001-01-01T00:00:00Z", "out of range"),  # older than CloudWatch keeps datapoints for
     ((datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"), "out of range"),
-])
+], ids=["absent", "text", "number", "too-old", "in-the-future"])  # stable ids: xdist workers must collect the same
 def test_without_a_usable_schedule_time_the_window_ends_now(aws, monkeypatch, capsys, when, logged):
     module = _handler(aws, monkeypatch, WINDOW_HOURS="1")
     before = datetime.now(UTC)
