@@ -23,8 +23,10 @@ import sysconfig
 HOT_LIST = pathlib.Path(__file__).with_name("hot_modules.txt")
 SITE = pathlib.Path(sysconfig.get_paths()["purelib"])
 # What a test session imports: the library, the SDK adapter, the test tooling, the reference computations.
-IMPORTS = ("mlops_cdk.app_builder, mlops_cdk.pipeline_defs.offline_session, aws_cdk.assertions, cdk_nag, "
-           "moto, cfnlint.api, cfnlint.runner, hypothesis, syrupy, pandas, sklearn.metrics, scipy.stats, scipy.special")
+IMPORTS = ("mlops_cdk.app_builder, mlops_cdk.pipeline_defs.offline_session, mlops_cdk.pipeline_defs.training_steps, "
+           "aws_cdk.assertions, cdk_nag, moto, cfnlint.api, cfnlint.runner, hypothesis, syrupy, pandas, sklearn.metrics, "
+           "sklearn.datasets, sklearn.linear_model, sklearn.model_selection, sklearn.naive_bayes, sklearn.pipeline, "
+           "sklearn.preprocessing, scipy.stats, scipy.special")
 
 
 def _compile(path: str) -> None:
