@@ -18,7 +18,14 @@ class Settings:
     whole key path (``config 'serving.prod.autoscaling.max_capacity': ...``).
     """
 
+    # Fields given as JSON lists that the dataclass holds as tuples (frozen, hashable, compared by value).
+    TUPLE_FIELDS: tuple[str, ...] = ()
+
     def __post_init__(self) -> None:
+        for key in self.TUPLE_FIELDS:
+            value = getattr(self, key)
+            if isinstance(value, list):
+                object.__setattr__(self, key, tuple(value))
         type(self)._check({f.name: getattr(self, f.name) for f in dataclasses.fields(self)}, type(self).__name__, "")
 
     @classmethod

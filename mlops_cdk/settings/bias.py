@@ -46,12 +46,7 @@ class BiasFacet(Settings):
     values_or_threshold: tuple[_Value, ...]
     label_values_or_threshold: tuple[_Value, ...] = (1,)
 
-    def __post_init__(self) -> None:
-        for key in ("values_or_threshold", "label_values_or_threshold"):
-            value = getattr(self, key)
-            if isinstance(value, list):
-                object.__setattr__(self, key, tuple(value))
-        super().__post_init__()
+    TUPLE_FIELDS = ("values_or_threshold", "label_values_or_threshold")
 
     @classmethod
     def _check(cls, values: Mapping[str, Any], owner: str, path: str) -> None:

@@ -50,12 +50,7 @@ class BudgetSettings(Settings):
     anomaly_threshold_usd: float | None = 50
     anomaly_monitor_arn: str | None = None
 
-    def __post_init__(self) -> None:
-        for key in ("actual_percent", "forecast_percent"):
-            value = getattr(self, key)
-            if isinstance(value, list):
-                object.__setattr__(self, key, tuple(value))
-        super().__post_init__()
+    TUPLE_FIELDS = ("actual_percent", "forecast_percent")
 
     @classmethod
     def _check(cls, values: Mapping[str, Any], owner: str, path: str) -> None:
