@@ -26,7 +26,12 @@ SITE = pathlib.Path(sysconfig.get_paths()["purelib"])
 IMPORTS = ("mlops_cdk.app_builder, mlops_cdk.pipeline_defs.offline_session, mlops_cdk.pipeline_defs.training_steps, "
            "aws_cdk.assertions, cdk_nag, moto, cfnlint.api, cfnlint.runner, hypothesis, syrupy, pandas, sklearn.metrics, "
            "sklearn.datasets, sklearn.linear_model, sklearn.model_selection, sklearn.naive_bayes, sklearn.pipeline, "
-           "sklearn.preprocessing, scipy.stats, scipy.special")
+           "sklearn.preprocessing, scipy.stats, scipy.special, hypothesis.strategies, hypothesis.extra.pytz, xdist, "
+           "jsonpath_ng.ext, moto.server, moto.s3.models, moto.s3.responses, moto.sqs.models, moto.sqs.responses, "
+           "moto.sagemaker.models, moto.sagemaker.responses, moto.events.models, moto.events.responses, "
+           "moto.cloudwatch.models, moto.cloudwatch.responses, moto.sns.models, moto.sns.responses, moto.iam.models, "
+           "moto.sts.models, moto.sts.responses, moto.moto_api._internal, cryptography.x509, xdist.scheduler, "
+           "xdist.remote, syrupy.extensions.json, anyio.abc, anyio.streams.memory")
 
 
 def _compile(path: str) -> None:
@@ -40,12 +45,19 @@ def compile_listed() -> int:
     return len(files)
 
 
+# cfn-lint loads its rules (~400 modules) when it first lints, not on import: lint one template as the tests do.
+_LINT_ONCE = ("from cfnlint.api import lint_all; "
+              "lint_all('{\"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}}')\n")
+
+
 def write_list() -> None:
-    code = (f"import sys, {IMPORTS}\n"
+    code = (f"import sys, {IMPORTS}\n" + _LINT_ONCE +
             "print('\\n'.join(sorted({m.__file__ for m in list(sys.modules.values())\n"
             "                        if (getattr(m, '__file__', None) or '').endswith('.py')})))")
     files = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
-    relative = sorted(str(pathlib.Path(f).relative_to(SITE)) for f in files if pathlib.Path(f).is_relative_to(SITE))
+    # Every cfn-lint rule: which ones load depends on the template linted, and the tests lint them all.
+    files += [str(p) for p in (SITE / "cfnlint" / "rules").rglob("*.py")]
+    relative = sorted({str(pathlib.Path(f).relative_to(SITE)) for f in files if pathlib.Path(f).is_relative_to(SITE)})
     HOT_LIST.write_text("\n".join(relative) + "\n")
     print(f"wrote {len(relative)} modules to {HOT_LIST}")
 
