@@ -57,8 +57,6 @@ def test_the_default_synth_imports_no_sagemaker_sdk_and_deploys_the_shipped_defi
     from mlops_cdk.stacks.model_build import course_pipeline_arguments
 
     shipped = json.loads(prerendered.DATA_FILE.read_text())
-    if prerendered.sdk_releases() != shipped["sdk"]:
-        pytest.skip("not the sagemaker SDK the file was rendered with (make test-lowest): every lookup misses")
     result, sdk_modules = platform_run
     assert sdk_modules == "[]", "the default synth imported the sagemaker SDK"
     (pipeline,) = [r for r in result.json("mlops-fraud-detection-dev-model-build")["Resources"].values()

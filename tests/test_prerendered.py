@@ -10,7 +10,6 @@ reads the cache).
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
@@ -18,27 +17,15 @@ from mlops_cdk.config import PlatformConfig
 from mlops_cdk.pipeline_defs import prerendered
 from mlops_cdk.pipeline_defs.training_pipeline import build_training_pipeline
 from mlops_cdk.stacks.model_build import course_pipeline, course_pipeline_arguments
-from tests.harness import ROOT, reference_context
+from tests.harness import reference_context
 from tools import generate_pipeline
 
 FEATURES = list(PlatformConfig().monitoring_features)
 SHIPPED = json.loads(prerendered.DATA_FILE.read_text())
 
 
-def pinned_sdk() -> str:
-    (pin,) = re.findall(r"^sagemaker==(\S+)$", (ROOT / "constraints.txt").read_text(), flags=re.M)
-    return pin
-
-
 @pytest.fixture(scope="module")
-def pinned():
-    """The shipped entries are keyed by the pinned SDK: under another one (make test-lowest) every lookup misses."""
-    if prerendered.sdk_releases() != SHIPPED["sdk"] and prerendered.sdk_releases()["sagemaker"] != pinned_sdk():
-        pytest.skip("not the pinned sagemaker SDK (make test-lowest): the file is rendered by the pinned one")
-
-
-@pytest.fixture(scope="module")
-def reference(pinned):
+def reference():
     """Cache key -> (labels, arguments, fresh SDK definition) of the reference configurations."""
     from mlops_cdk.pipeline_defs.offline_session import pipeline_definition
 
