@@ -42,6 +42,7 @@ class Settings:
         if isinstance(data, cls):
             return data
         values = cls._values_over(data, owner=owner, path=path, base=base)
+        values.update({k: tuple(values[k]) for k in cls.TUPLE_FIELDS if isinstance(values.get(k), list)})
         cls._check(values, owner, path)
         return cls(**values)
 

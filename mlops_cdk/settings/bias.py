@@ -57,12 +57,6 @@ class BiasFacet(Settings):
         for key in ("values_or_threshold", "label_values_or_threshold"):
             _literal_values(owner, f"{path}{key}", values.get(key))
 
-    @classmethod
-    def from_mapping(cls, data: Any, *, owner: str = "config", path: str = "", base: Any = None) -> BiasFacet:
-        if isinstance(data, Mapping):
-            data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return super().from_mapping(data, owner=owner, path=path, base=base)
-
     @property
     def facet_is_threshold(self) -> bool:
         """True when group *d* is the records whose facet value exceeds the one number given."""

@@ -76,12 +76,6 @@ class BudgetSettings(Settings):
             raise invalid(owner, f"{path}anomaly_monitor_arn", arn,
                           "null while anomaly_threshold_usd is null (anomaly alerts are off)")
 
-    @classmethod
-    def from_mapping(cls, data: Any, *, owner: str = "config", path: str = "", base: Any = None) -> BudgetSettings:
-        if isinstance(data, Mapping):
-            data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return super().from_mapping(data, owner=owner, path=path, base=base)
-
     @property
     def anomaly_alerts(self) -> bool:
         return self.anomaly_threshold_usd is not None
