@@ -35,6 +35,12 @@ def pipeline_artifacts(pipeline_name: str) -> str:
     return f"{pipeline_name}/"
 
 
+def key_prefix(prefix: str) -> str:
+    """``prefix`` as a key prefix: no leading slash, one trailing slash (empty stays empty)."""
+    prefix = prefix.strip("/")
+    return f"{prefix}/" if prefix else ""
+
+
 def s3_uri(bucket_name: str, key: str) -> str:
     """``s3://bucket/key`` (``bucket_name`` may be a token)."""
     return f"s3://{bucket_name}/{key}"

@@ -15,6 +15,8 @@ import shutil
 from collections.abc import Mapping
 
 import jsii
+from typing import Any
+
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy, Size
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -28,7 +30,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ..._nag import acknowledge
-from ..._validation import invalid, require_int
+from ..._validation import invalid, require_duration, require_int
 
 LAMBDAS_DIR = pathlib.Path(__file__).resolve().parents[2] / "lambdas"
 # Modules every function gets next to its handler.py (a plain copy: no Docker, no layer).
@@ -128,7 +130,7 @@ class PlatformFunction(Construct):
         if not isinstance(code, str) or not _NAME_RE.match(code) or not (LAMBDAS_DIR / code / "handler.py").is_file():
             available = sorted(p.name for p in LAMBDAS_DIR.iterdir() if (p / "handler.py").is_file())
             raise invalid(_OWNER, "code", code, " | ".join(available) or "a folder of mlops_cdk/lambdas")
-        require_int(_OWNER, "memory_size", memory_size, minimum=128, maximum=10240)
+        require_function_sizing(_OWNER, memory_size, timeout, ephemeral_storage_size)
         require_int(_OWNER, "retry_attempts", retry_attempts, minimum=0, maximum=2)
         if reserved_concurrent_executions is not None:
             require_int(_OWNER, "reserved_concurrent_executions", reserved_concurrent_executions,
@@ -207,3 +209,11 @@ class PlatformFunction(Construct):
 
     def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
         self.role.add_to_principal_policy(statement)
+
+
+def require_function_sizing(owner: str, memory_size: Any, timeout: Any, ephemeral_storage_size: Any = None) -> None:
+    """Lambda's limits on memory (128-10240 MB), timeout (1 s-15 min) and /tmp, for whichever construct takes them."""
+    require_int(owner, "memory_size", memory_size, minimum=128, maximum=10240)
+    require_duration(owner, "timeout", timeout, minimum=Duration.seconds(1), maximum=Duration.minutes(15))
+    if ephemeral_storage_size is not None and not isinstance(ephemeral_storage_size, Size):
+        raise invalid(owner, "ephemeral_storage_size", ephemeral_storage_size, "a Size from 512 MiB to 10 GiB")

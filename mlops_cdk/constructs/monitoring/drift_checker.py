@@ -25,21 +25,20 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ... import locations
+from ...locations import key_prefix
 from ..._nag import acknowledge, acknowledge_wildcard_resources
 from ..._validation import (
     invalid,
     require_drift_thresholds,
-    require_duration,
     require_event_source,
     require_feature_names,
-    require_int,
     require_key_prefix,
     require_namespace,
     require_object_key,
     require_whole_hours,
 )
 from ...lambdas._shared import contract
-from ..common.platform_function import PlatformFunction
+from ..common.platform_function import PlatformFunction, require_function_sizing
 
 _OWNER = "DriftChecker"
 
@@ -120,8 +119,7 @@ class DriftChecker(Construct):
         threshold, warning_threshold = require_drift_thresholds(_OWNER, threshold, warning_threshold)
         require_namespace(_OWNER, "metric_namespace", metric_namespace)
         require_event_source(_OWNER, "event_source", event_source)
-        require_int(_OWNER, "memory_size", memory_size, minimum=128, maximum=10240)
-        require_duration(_OWNER, "timeout", timeout, minimum=Duration.seconds(1), maximum=Duration.minutes(15))
+        require_function_sizing(_OWNER, memory_size, timeout)
 
         self.endpoint = endpoint
         self.endpoint_name = endpoint.endpoint_name
@@ -136,18 +134,18 @@ class DriftChecker(Construct):
         self.event_source = event_source
         baseline = baseline_bucket or capture_bucket
         report = report_bucket or capture_bucket
-        self.capture_endpoint_prefix = f"{_dir(capture_prefix)}{self.endpoint_name}/"
-        self.report_endpoint_prefix = f"{_dir(report_prefix)}{self.endpoint_name}/"
+        self.capture_endpoint_prefix = f"{key_prefix(capture_prefix)}{self.endpoint_name}/"
+        self.report_endpoint_prefix = f"{key_prefix(report_prefix)}{self.endpoint_name}/"
         self.baseline_s3_uri = locations.s3_uri(baseline.bucket_name, baseline_key)
 
         self.environment: dict[str, str] = {
             "CAPTURE_BUCKET": capture_bucket.bucket_name,
-            "CAPTURE_PREFIX": _dir(capture_prefix).rstrip("/"),
+            "CAPTURE_PREFIX": key_prefix(capture_prefix).rstrip("/"),
             "ENDPOINT_NAME": self.endpoint_name,
             "BASELINE_S3_URI": self.baseline_s3_uri,
             "FEATURE_NAMES": ",".join(features),
             "REPORT_BUCKET": report.bucket_name,
-            "REPORT_PREFIX": _dir(report_prefix).rstrip("/"),
+            "REPORT_PREFIX": key_prefix(report_prefix).rstrip("/"),
             "MODEL_NAME": model_name,
             "WINDOW_HOURS": str(window_hours),
             "THRESHOLD": repr(threshold),
@@ -272,10 +270,6 @@ class DriftChecker(Construct):
             rule.add_target(target)
         return rule
 
-
-def _dir(prefix: str) -> str:
-    prefix = prefix.strip("/")
-    return f"{prefix}/" if prefix else ""
 
 
 def _unique(keys: list[kms.IKey | None]) -> list[kms.IKey]:

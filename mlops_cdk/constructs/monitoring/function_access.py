@@ -17,11 +17,6 @@ from ..._nag import acknowledge, acknowledge_wildcard_resources
 from ..common.platform_function import PlatformFunction
 
 
-def key_prefix(prefix: str) -> str:
-    """``prefix`` as a key prefix: no leading slash, one trailing slash (empty stays empty)."""
-    prefix = prefix.strip("/")
-    return f"{prefix}/" if prefix else ""
-
 
 class FunctionAccess:
     """Collects the statements of one function's role; ``finish()`` adds the KMS ones and acknowledgments."""
@@ -81,4 +76,4 @@ class FunctionAccess:
             keys.append(key)
 
 
-__all__ = ["FunctionAccess", "key_prefix"]
+__all__ = ["FunctionAccess"]

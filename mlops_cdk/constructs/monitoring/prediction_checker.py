@@ -22,20 +22,19 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ... import locations
+from ...locations import key_prefix
 from ..._validation import (
     invalid,
     is_token,
     require_choice,
-    require_duration,
-    require_int,
     require_key_prefix,
     require_namespace,
     require_number,
     require_whole_hours,
 )
 from ...lambdas._shared import contract
-from ..common.platform_function import PlatformFunction
-from .function_access import FunctionAccess, key_prefix
+from ..common.platform_function import PlatformFunction, require_function_sizing
+from .function_access import FunctionAccess
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -163,10 +162,7 @@ class PredictionChecker(Construct):
                           "BinaryClassification (a score thresholded into a label)")
         require_number(owner, "probability_threshold", probability_threshold, minimum=0, maximum=1)
         require_namespace(owner, "metric_namespace", metric_namespace)
-        require_int(owner, "memory_size", memory_size, minimum=128, maximum=10240)
-        require_duration(owner, "timeout", timeout, minimum=Duration.seconds(1), maximum=Duration.minutes(15))
-        if not isinstance(ephemeral_storage_size, Size):
-            raise invalid(owner, "ephemeral_storage_size", ephemeral_storage_size, "a Size from 512 MiB to 10 GiB")
+        require_function_sizing(owner, memory_size, timeout, ephemeral_storage_size)
 
         self.endpoint = endpoint
         self.endpoint_name = endpoint.endpoint_name
