@@ -13,9 +13,9 @@ import pathlib
 import re
 import shutil
 from collections.abc import Mapping
+from typing import Any
 
 import jsii
-from typing import Any
 
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy, Size
 from aws_cdk import aws_cloudwatch as cloudwatch
