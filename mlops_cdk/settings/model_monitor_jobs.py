@@ -12,15 +12,10 @@ from collections.abc import Sequence
 
 from .bias import BiasFacet
 from .explainability import Explainability
-from .monitoring import BiasOptions, FeatureAttributionOptions, ModelQualityOptions, MonitorSchedule
+from .monitoring import BiasOptions, FeatureAttributionOptions, ModelQualityOptions, MonitorSchedule, label_offsets
 
 # Model Monitor's jobs merge labels once a day, like the own checkers' default window.
 JOB_WINDOW_HOURS = 24
-
-
-def label_offsets(delay_hours: int, window_hours: int = JOB_WINDOW_HOURS) -> tuple[str, str]:
-    """(StartTimeOffset, EndTimeOffset): the ``window_hours`` of traffic that ended ``delay_hours`` ago."""
-    return f"-PT{delay_hours + window_hours}H", f"-PT{delay_hours}H"
 
 
 def model_quality_options(problem_type: str, delay_hours: int) -> ModelQualityOptions:
@@ -29,7 +24,7 @@ def model_quality_options(problem_type: str, delay_hours: int) -> ModelQualityOp
     A multiclass or regression model's prediction is read from column 0 of the captured
     output (the own checker's default too); a binary classifier's score from column 0, thresholded at 0.5.
     """
-    start, end = label_offsets(delay_hours)
+    start, end = label_offsets(delay_hours, JOB_WINDOW_HOURS)
     inference = None if problem_type == "BinaryClassification" else "0"
     return ModelQualityOptions(problem_type=problem_type, inference_attribute=inference,
                                start_time_offset=start, end_time_offset=end, schedule=MonitorSchedule.daily())
@@ -37,7 +32,7 @@ def model_quality_options(problem_type: str, delay_hours: int) -> ModelQualityOp
 
 def bias_options(facet: BiasFacet, headers: Sequence[str], delay_hours: int) -> BiasOptions:
     """A daily Clarify bias job for one facet; the columns are named by ``headers`` (the captured input's)."""
-    start, end = label_offsets(delay_hours)
+    start, end = label_offsets(delay_hours, JOB_WINDOW_HOURS)
     return BiasOptions(facet_name=facet.facet, facet_values_or_threshold=list(facet.values_or_threshold),
                        label_values_or_threshold=list(facet.label_values_or_threshold), headers=list(headers),
                        start_time_offset=start, end_time_offset=end, schedule=MonitorSchedule.daily())
@@ -52,4 +47,4 @@ def feature_attribution_options(explainability: Explainability, model_name: str,
         use_logit=explainability.use_logit, headers=list(headers), schedule=MonitorSchedule.daily())
 
 
-__all__ = ["JOB_WINDOW_HOURS", "bias_options", "feature_attribution_options", "label_offsets", "model_quality_options"]
+__all__ = ["JOB_WINDOW_HOURS", "bias_options", "feature_attribution_options", "model_quality_options"]

@@ -82,6 +82,11 @@ class MonitorSchedule:
 
 
 # ---------------------------------------------------------------- options
+def label_offsets(delay_hours: int, window_hours: int) -> tuple[str, str]:
+    """(StartTimeOffset, EndTimeOffset): the ``window_hours`` of traffic that ended ``delay_hours`` ago."""
+    return f"-PT{delay_hours + window_hours}H", f"-PT{delay_hours}H"
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class _LabelledPredictions:
     """Where a job that merges captured predictions with ground truth finds the prediction, and when it runs."""
@@ -102,9 +107,9 @@ class _LabelledPredictions:
         if self.start_time_offset is None and self.end_time_offset is None:
             # Labels arrive late ("Ground Truth labels could be delayed. To address this, specify offsets"):
             # by default each run analyses the interval that ended one interval before it.
-            hours = self.schedule.interval_hours
-            object.__setattr__(self, "start_time_offset", f"-PT{2 * hours}H")
-            object.__setattr__(self, "end_time_offset", f"-PT{hours}H")
+            start, end = label_offsets(self.schedule.interval_hours, self.schedule.interval_hours)
+            object.__setattr__(self, "start_time_offset", start)
+            object.__setattr__(self, "end_time_offset", end)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -282,4 +287,5 @@ __all__ = [
     "FeatureAttributionOptions",
     "ModelQualityOptions",
     "MonitorSchedule",
+    "label_offsets",
 ]
