@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Duration, Token
+from aws_cdk import Duration
 
 from .lambdas._shared import contract
 
@@ -36,13 +37,24 @@ def invalid(owner: str, prop: str, value: Any, allowed: str) -> ConfigurationErr
     return ConfigurationError(f"{owner} '{prop}': invalid value {value!r}; allowed: {allowed}")
 
 
+# aws-cdk-lib's own encoding (core/lib/private/encoding.js, ``Token.isUnresolved``), read in Python: a
+# synth asks this ~300 times and each jsii round trip costs ~1.5 ms. tests/test_validation_tokens.py keeps
+# both answers equal on every kind of token.
+_TOKEN_MARKER = "Token["
+_STRING_TOKEN_RE = re.compile(r"\$\{Token\[[a-zA-Z0-9:._-]+\]\}|-1\.\d{10,16}e\+289")
+_DOUBLE_TOKEN_MARKER_BITS = 0xFBFF0000
+
+
 def is_token(value: Any) -> bool:
     """Unresolved CDK values are checked by CloudFormation at deploy time, not here."""
     if isinstance(value, str):
-        return Token.is_unresolved(value)
+        return _TOKEN_MARKER in value and _STRING_TOKEN_RE.search(value) is not None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        # NaN and infinities are never tokens, and handing them to jsii kills its node process.
-        return math.isfinite(value) and Token.is_unresolved(value)
+        try:
+            high = struct.unpack("<II", struct.pack("<d", float(value)))[1]
+        except OverflowError:  # an int beyond a double's range: no token is
+            return False
+        return high & 0xFFFF0000 == _DOUBLE_TOKEN_MARKER_BITS
     return False
 
 
@@ -104,14 +116,16 @@ def require_pattern(owner: str, prop: str, value: Any, pattern: re.Pattern[str],
 
 def require_duration(owner: str, prop: str, value: Any, *, minimum: Duration, maximum: Duration) -> Duration:
     """A ``Duration`` within ``[minimum, maximum]`` (compared in milliseconds); tokens pass."""
-    allowed = f"a Duration from {minimum.to_human_string()} to {maximum.to_human_string()}"
+    def allowed() -> str:
+        return f"a Duration from {minimum.to_human_string()} to {maximum.to_human_string()}"
+
     if not isinstance(value, Duration):
-        raise invalid(owner, prop, value, allowed)
+        raise invalid(owner, prop, value, allowed())
     millis = value.to_milliseconds()
     if is_token(millis):
         return value
     if not minimum.to_milliseconds() <= millis <= maximum.to_milliseconds():
-        raise invalid(owner, prop, value.to_human_string(), allowed)
+        raise invalid(owner, prop, value.to_human_string(), allowed())
     return value
 
 
@@ -233,6 +247,28 @@ def require_drift_thresholds(
 
 def require_reason(owner: str, prop: str, value: Any) -> str:
     return require_choice(owner, prop, value, contract.REASONS)
+
+
+
+# ------------------------------------------------------------------ accounts and regions (delivery)
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+
+
+def require_account_id(owner: str, prop: str, value: Any) -> str:
+    """A 12-digit AWS account id, as a string (JSON numbers lose leading zeros)."""
+    return require_pattern(owner, prop, value, ACCOUNT_ID_RE, "a 12-digit AWS account id, as a string")
+
+
+def require_region(owner: str, prop: str, value: Any) -> str:
+    """A region name cfn-lint knows (the same check as ``PlatformConfig.region``)."""
+    from ._data.regions_generated import CFN_LINT_VERSION, KNOWN_REGIONS
+
+    if not isinstance(value, str) or not REGION_RE.match(value):
+        raise invalid(owner, prop, value, "an AWS region name like eu-west-1")
+    if value not in KNOWN_REGIONS:
+        raise invalid(owner, prop, value, f"a region cfn-lint {CFN_LINT_VERSION} knows ({', '.join(KNOWN_REGIONS)})")
+    return value
 
 
 def _range(kind: str, minimum: Any, maximum: Any) -> str:
