@@ -35,6 +35,17 @@ from tools.lint_templates import lint_template
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
+class lazy_module:  # noqa: N801 (used like a module)
+    """The module ``name``, imported on first attribute access. Every xdist worker collects every test module and
+    only one runs it: heavy references (the sagemaker SDK, scipy, scikit-learn) load on the worker that needs them."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+
 @functools.cache
 def reference_context() -> dict[str, Any]:
     """cdk.json's context: the feature flags and default configuration of the reference app."""

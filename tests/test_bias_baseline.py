@@ -16,12 +16,7 @@ import sys
 import types
 
 import numpy as np
-import pandas as pd
 import pytest
-from sklearn.datasets import load_breast_cancer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, recall_score
-from sklearn.model_selection import train_test_split
 
 import mlops_cdk.pipeline_defs
 from tests.harness import ROOT, load_handler
@@ -49,6 +44,9 @@ def reference_bias(facet_values, predicted, observed, facet) -> dict:
     Group d: values above a single numeric threshold, or equal (as numbers when the column is numeric)
     to one of the categories; group a: the other readable values.
     """
+    import pandas as pd  # pandas and scikit-learn are imported where used: every xdist worker collects this module
+    from sklearn.metrics import accuracy_score, recall_score
+
     values = pd.Series(list(facet_values), dtype=object)
     spec = facet["values_or_threshold"]
     numbers = pd.to_numeric(values, errors="coerce")
@@ -95,6 +93,11 @@ def assert_same(actual: dict, expected: dict) -> None:
 @pytest.fixture(scope="module")
 def cancer():
     """A fitted model's test predictions on the breast cancer set, with derived categorical columns."""
+    import pandas as pd
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+
     data = load_breast_cancer(as_frame=True)
     frame = data.frame
     train, test = train_test_split(frame, test_size=0.4, random_state=0, stratify=frame["target"])
@@ -127,7 +130,7 @@ def test_metrics_equal_the_reference_on_real_data(bias, cancer, facet, threshold
     assert_same(actual, expected)
     assert 0 < actual["n_a"] and 0 < actual["n_d"]  # both groups really exist on this data
     assert all(actual[m] is not None for m in ("DPPL", "DI", "RD", "AD"))
-    readable = int(pd.Series(values).notna().sum())
+    readable = sum(1 for v in values if v is not None and v == v)  # pandas' notna: neither None nor NaN
     assert actual["n_a"] + actual["n_d"] == readable
     assert readable < len(values) if facet["facet"] == "size" else readable == len(values)
 

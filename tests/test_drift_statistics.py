@@ -11,12 +11,12 @@ import tracemalloc
 
 import numpy as np
 import pytest
-import scipy.special
-import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.harness import ROOT
+from tests.harness import ROOT, lazy_module
+
+scipy_special, scipy_stats = lazy_module("scipy.special"), lazy_module("scipy.stats")
 
 sys.path.insert(0, str(ROOT / "mlops_cdk" / "lambdas" / "drift_checker"))  # as deployed: the folder is the root
 import drift_stats as ds  # noqa: E402
@@ -199,7 +199,7 @@ def categorical_reference(categories: dict, values: list[str]):
     base = np.array(base)
     q = np.where(base == 0, EPS, base)
     expected = observed.sum() * q / q.sum()
-    chi = scipy.stats.chisquare(observed, expected)
+    chi = scipy_stats.chisquare(observed, expected)
     return numpy_psi(base, observed / observed.sum()), chi.statistic, chi.pvalue, len(names) - 1
 
 
@@ -224,7 +224,7 @@ def test_categorical_psi_and_chi_square_match_scipy(probs):
     assert result.chi_square == pytest.approx(ref_stat, rel=1e-9, abs=1e-9)
     assert result.p_value == pytest.approx(ref_p, rel=1e-9, abs=1e-9)
     assert result.degrees_of_freedom == ref_df
-    assert result.p_value == pytest.approx(scipy.stats.chi2.sf(result.chi_square, result.degrees_of_freedom), abs=1e-9)
+    assert result.p_value == pytest.approx(scipy_stats.chi2.sf(result.chi_square, result.degrees_of_freedom), abs=1e-9)
 
 
 def test_unseen_categories_are_pooled_into_other():
@@ -272,17 +272,17 @@ GAMMA_A = [0.05, 0.5, 1.0, 1.5, 2.0, 3.5, 7.0, 10.0, 25.5, 50.0, 100.0, 333.5, 1
 def test_gammaincc_matches_scipy(a):
     xs = np.concatenate([np.geomspace(1e-6, 10 * a + 100, 150), [a - 1, a, a + 1, a + 1 + 1e-9, 50 * a]])
     for x in xs[xs >= 0]:
-        ours, ref = ds.gammaincc(a, float(x)), scipy.special.gammaincc(a, x)
+        ours, ref = ds.gammaincc(a, float(x)), scipy_special.gammaincc(a, x)
         assert abs(ours - ref) <= 1e-9 + 1e-9 * ref, (a, x)
         if ref > 1e-300:  # relative accuracy deep into the tail as well
             assert abs(ours - ref) <= 1e-9 * ref or abs(ours - ref) <= 1e-12, (a, x)
-        assert ds.gammainc(a, float(x)) == pytest.approx(scipy.special.gammainc(a, x), abs=1e-9)
+        assert ds.gammainc(a, float(x)) == pytest.approx(scipy_special.gammainc(a, x), abs=1e-9)
 
 
 @pytest.mark.parametrize("df", [1, 2, 3, 4, 5, 9, 10, 29, 100, 999])
 def test_chi2_sf_matches_scipy(df):
     for x in np.linspace(0, 4 * df + 40, 60):
-        assert ds.chi2_sf(float(x), df) == pytest.approx(scipy.stats.chi2.sf(x, df), rel=1e-9, abs=1e-12)
+        assert ds.chi2_sf(float(x), df) == pytest.approx(scipy_stats.chi2.sf(x, df), rel=1e-9, abs=1e-12)
 
 
 def test_gamma_domain():

@@ -18,19 +18,17 @@ import sys
 import boto3
 import pytest
 
+import mlops_cdk.pipeline_defs as defs
 from mlops_cdk.pipeline_defs import (
     IMAGE_PLACEHOLDERS,
     MAX_DEFINITION_BYTES,
     PLACEHOLDERS,
-    SCRIPT_FILES,
-    SCRIPTS_DIR,
-    build_training_pipeline,
     prepare_for_sub,
-    render_definition,
     validate_definition,
 )
-from mlops_cdk.pipeline_defs import offline_session as sdk
-from mlops_cdk.pipeline_defs.training_pipeline import BOOTSTRAP
+from tests.harness import lazy_module
+
+sdk = lazy_module("mlops_cdk.pipeline_defs.offline_session")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ARGS = {"pipeline_name": "fraud-training", "model_package_group_name": "fraud-models"}
@@ -43,7 +41,7 @@ RENDER = (
 
 @pytest.fixture(scope="module")
 def built():
-    return build_training_pipeline(**ARGS)
+    return defs.build_training_pipeline(**ARGS)
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +127,8 @@ def test_accuracy_gate_reads_what_evaluate_py_writes(definition, rendered, monke
         {"FilePath": "evaluation.json", "OutputName": "evaluation", "PropertyFileName": "EvaluationReport"}
     ]
     monkeypatch.setattr(sys, "dont_write_bytecode", True)  # no __pycache__ in the shipped directory
-    monkeypatch.syspath_prepend(str(SCRIPTS_DIR))  # as BOOTSTRAP does: evaluate.py imports bias_baseline.py
-    spec = importlib.util.spec_from_file_location("evaluate_script", SCRIPTS_DIR / "evaluate.py")
+    monkeypatch.syspath_prepend(str(defs.SCRIPTS_DIR))  # as BOOTSTRAP does: evaluate.py imports bias_baseline.py
+    spec = importlib.util.spec_from_file_location("evaluate_script", defs.SCRIPTS_DIR / "evaluate.py")
     script = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(script)
@@ -144,15 +142,15 @@ def test_accuracy_gate_reads_what_evaluate_py_writes(definition, rendered, monke
 
 
 def test_scripts_are_shipped_as_one_archive_and_all_listed(built, definition):
-    assert (built.scripts_dir, built.script_files) == (SCRIPTS_DIR, SCRIPT_FILES)
-    assert SCRIPTS_DIR == ROOT / "mlops_cdk" / "pipeline_defs" / "scripts"
-    assert sorted(p.name for p in SCRIPTS_DIR.glob("*.py")) == sorted(SCRIPT_FILES)
+    assert (built.scripts_dir, built.script_files) == (defs.SCRIPTS_DIR, defs.SCRIPT_FILES)
+    assert defs.SCRIPTS_DIR == ROOT / "mlops_cdk" / "pipeline_defs" / "scripts"
+    assert sorted(p.name for p in defs.SCRIPTS_DIR.glob("*.py")) == sorted(defs.SCRIPT_FILES)
     for step in all_steps(definition["Steps"]):
         app = step["Arguments"].get("AppSpecification", {})
         if "ContainerEntrypoint" not in app:
             continue
         python, flag, bootstrap, script = app["ContainerEntrypoint"]
-        assert (python, flag, bootstrap) == ("python3", "-c", BOOTSTRAP) and script in SCRIPT_FILES
+        assert (python, flag, bootstrap) == ("python3", "-c", defs.BOOTSTRAP) and script in defs.SCRIPT_FILES
         (code,) = [i for i in step["Arguments"]["ProcessingInputs"] if i["InputName"] == "code"]
         assert code["S3Input"]["S3Uri"] == "s3://${ScriptsBucket}/${ScriptsArchiveKey}"
         assert code["S3Input"]["LocalPath"] == "/opt/ml/processing/input/code"
@@ -169,7 +167,7 @@ def test_bootstrap_unpacks_the_archive_and_runs_the_script_with_its_arguments(tm
     with zipfile.ZipFile(code_dir / "0123abcd.zip", "w") as archive:
         archive.writestr("helper.py", "VALUE = 'from-helper'\n")
         archive.writestr("main.py", "import sys, helper\nprint(helper.VALUE, sys.argv[1:])\n")
-    bootstrap = BOOTSTRAP.replace("/opt/ml/processing/input/code", str(code_dir))
+    bootstrap = defs.BOOTSTRAP.replace("/opt/ml/processing/input/code", str(code_dir))
     out = subprocess.run([sys.executable, "-c", bootstrap, "main.py", "--label-column", "is_fraud"],
                          capture_output=True, text=True, check=True).stdout
     assert out.strip() == "from-helper ['--label-column', 'is_fraud']"
@@ -233,7 +231,7 @@ def test_fresh_build_offline_is_identical_quiet_and_sends_nothing(rendered, monk
     default_session = boto3.DEFAULT_SESSION
     capfd.readouterr()
 
-    text, used = build_training_pipeline(**ARGS).render()
+    text, used = defs.build_training_pipeline(**ARGS).render()
 
     assert (text, used) == rendered
     assert telemetry == []
@@ -285,7 +283,7 @@ def test_render_rejects_sdk_uploads(tmp_path):
         step = sdk.ProcessingStep(name="Local", step_args=processor.run(inputs=[local]))
         pipeline = sdk.Pipeline(name="p", steps=[step], sagemaker_session=session)
     with pytest.raises(ValueError, match="the SDK tried to upload local files"):
-        render_definition(pipeline)
+        defs.render_definition(pipeline)
 
 
 # ------------------------------------------------------------------ bad input
@@ -319,11 +317,11 @@ def test_render_rejects_sdk_uploads(tmp_path):
 )
 def test_bad_arguments_are_named(prop, value):
     with pytest.raises(ValueError, match=rf"^build_training_pipeline '{prop}': invalid value .*; allowed: "):
-        build_training_pipeline(**{**ARGS, prop: value})
+        defs.build_training_pipeline(**{**ARGS, prop: value})
 
 
 def test_every_current_instance_family_is_accepted():
-    built = build_training_pipeline(**ARGS, processing_instance_type="ml.p6-b200.48xlarge",
+    built = defs.build_training_pipeline(**ARGS, processing_instance_type="ml.p6-b200.48xlarge",
                                     training_instance_type="ml.trn1n.32xlarge",
                                     inference_instance_types=["ml.inf2.xlarge", "ml.g6e.2xlarge"])
     parameters = {p["Name"]: p["DefaultValue"] for p in json.loads(built.render()[0])["Parameters"]}
@@ -334,7 +332,7 @@ def test_every_current_instance_family_is_accepted():
 def test_pipeline_names_up_to_the_training_limit():
     """100 characters: the artifact URIs recorded in the model package stay within SageMaker's 256."""
     name = "p" * 100
-    built = build_training_pipeline(pipeline_name=name, model_package_group_name="fraud-models")
+    built = defs.build_training_pipeline(pipeline_name=name, model_package_group_name="fraud-models")
     assert built.artifact_prefix == f"{name}/"
     assert f'"s3://${{DataBucket}}","{name}",' in built.render()[0]
 
@@ -343,7 +341,7 @@ def test_tokens_are_refused_in_names():
     from aws_cdk import Aws
 
     with pytest.raises(ValueError, match="'pipeline_name'.*not an unresolved token"):
-        build_training_pipeline(**{**ARGS, "pipeline_name": Aws.STACK_NAME})
+        defs.build_training_pipeline(**{**ARGS, "pipeline_name": Aws.STACK_NAME})
 
 
 # --------------------------------------------------------- validate_definition

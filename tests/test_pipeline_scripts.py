@@ -17,10 +17,11 @@ import types
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn import metrics as skm
 
 import mlops_cdk.pipeline_defs
+from tests.harness import lazy_module
 
+skm = lazy_module("sklearn.metrics")
 # Not training_pipeline.SCRIPTS_DIR: that import loads the sagemaker SDK (~2 s), which
 # these tests do not need. test_pipeline_defs checks the two agree.
 SCRIPTS_DIR = pathlib.Path(mlops_cdk.pipeline_defs.__file__).parent / "scripts"

@@ -12,8 +12,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sklearn import metrics as skm
 
+from tests.harness import lazy_module
 from tests.quality_checker_data import (
     CAPTURE_BUCKET, CAPTURE_PREFIX, ENDPOINT, GROUND_TRUTH_PREFIX, MODEL, NOW, REPORT_BUCKET,
     QUALITY_ENV, breast_cancer_scores, capture_line, diabetes_predictions, label_line, moto_account_fixture,
@@ -21,6 +21,7 @@ from tests.quality_checker_data import (
 )
 
 moto_clients, aws = moto_account_fixture()
+skm = lazy_module("sklearn.metrics")
 
 ENV = QUALITY_ENV
 ON_MODEL = {"ModelName": MODEL, "EndpointName": ENDPOINT}
