@@ -602,7 +602,8 @@ def test_property_approves_iff_value_is_a_finite_number_meeting_threshold():
         config = aws.config()
         outcomes = []
 
-        @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        # End to end through moto (~8 API calls an example): the rule itself gets 300 examples below.
+        @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
         @given(value=json_scalars | json_values)
         @example(value=0.93)
         @example(value=0.85)
@@ -619,7 +620,6 @@ def test_property_approves_iff_value_is_a_finite_number_meeting_threshold():
             assert (result["decision"] == "approved") is expected, (value, result)
             assert (aws.status(arn) == "Approved") is expected
             assert result["notified"] is (not expected)
-            aws.messages()  # drain
             outcomes.append(expected)
 
         check()
