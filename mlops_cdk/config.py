@@ -38,6 +38,7 @@ from .settings import DEFAULT_SERVING, STAGES, StageServing
 from .settings.bias import BiasFacet, bias_facets
 from .settings.budget import BudgetSettings
 from .settings.explainability import Explainability
+from .settings.schedule import schedule_expression
 
 # The library's own checkers, SageMaker Model Monitor (closed to new customers), or both (see MonitoringStack).
 MONITORING_MODES = ("own", "model_monitor", "both")
@@ -52,12 +53,6 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 # s3://<bucket>/<prefix>: S3's bucket-name rules, any key prefix.
 _S3_PREFIX_URI_RE = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<prefix>.*))?$")
-_RATE_RE = re.compile(r"^rate\((?P<value>[1-9][0-9]*) (?P<unit>minutes?|hours?|days?)\)$")
-_CRON_RE = re.compile(r"^cron\((?P<fields>[^()]*)\)$")
-SCHEDULE_ALLOWED = (
-    "rate(N minutes|hours|days) or cron(minutes hours day-of-month month day-of-week year), "
-    "e.g. rate(7 days) or cron(0 3 ? * MON *)"
-)
 
 
 def _fail(key: str, value: Any, allowed: str) -> ValueError:
@@ -352,31 +347,3 @@ class PlatformConfig:
             if field.init and field.name in context:
                 values[field.name] = coerce(field.name, context[field.name], field.type)
         return cls(**values)
-
-
-def schedule_expression(key: str, value: Any) -> scheduler.ScheduleExpression:
-    """An EventBridge Scheduler expression from its cdk.json text; a ``ScheduleExpression`` passes as is.
-
-    aws-cdk-lib builds (and checks) it: ``rate()`` from a ``Duration``, ``cron()``
-    from its six fields; EventBridge checks field values at deploy time.
-    """
-    if isinstance(value, scheduler.ScheduleExpression):
-        return value
-    text = value.strip() if isinstance(value, str) else value
-    rate = _RATE_RE.match(text) if isinstance(text, str) else None
-    if rate:
-        unit = rate.group("unit").rstrip("s")
-        make = {"minute": Duration.minutes, "hour": Duration.hours, "day": Duration.days}[unit]
-        return scheduler.ScheduleExpression.rate(make(int(rate.group("value"))))
-    cron = _CRON_RE.match(text) if isinstance(text, str) else None
-    fields = cron.group("fields").split(" ") if cron else []
-    if len(fields) != 6 or not all(fields):
-        raise _fail(key, value, SCHEDULE_ALLOWED)
-    minute, hour, day, month, week_day, year = (None if f == "?" else f for f in fields)
-    if (day is None) == (week_day is None):
-        raise _fail(key, value, "'?' in exactly one of day-of-month and day-of-week; " + SCHEDULE_ALLOWED)
-    try:
-        return scheduler.ScheduleExpression.cron(minute=minute, hour=hour, day=day, month=month,
-                                                 week_day=week_day, year=year)
-    except RuntimeError as exc:  # aws-cdk-lib's own check, e.g. day and week_day both set
-        raise _fail(key, value, f"{SCHEDULE_ALLOWED} ({exc})") from None
