@@ -18,6 +18,7 @@ DRIFT_REPORTS = "drift-reports/"  # the own drift checker's JSON reports
 QUALITY_REPORTS = "quality-reports/"  # the own model-quality checker's JSON reports
 BIAS_REPORTS = "bias-reports/"  # the own bias-drift checker's JSON reports
 FEATURE_STORE = "feature-store/"  # offline store of feature groups
+STUDIO = "studio/"  # what Studio users write (their execution role reads the whole bucket)
 
 # The baselines of the latest *approved* model version: each pipeline run
 # registers its own under its artifact prefix, and BaselinePublisher copies them

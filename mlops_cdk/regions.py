@@ -58,7 +58,7 @@ from ._validation import ConfigurationError, invalid
 __all__ = [
     "BUDGETS", "COST_ANOMALY_DETECTION",
     "CAPABILITIES", "COMMERCIAL_REGIONS", "FEATURE_STORE", "MODEL_MONITOR", "MODEL_REGISTRY", "OWN_CHECKERS",
-    "PIPELINES", "REAL_TIME_INFERENCE", "Capability", "RegionUnsupported", "capability_available",
+    "PIPELINES", "REAL_TIME_INFERENCE", "STUDIO", "Capability", "RegionUnsupported", "capability_available",
     "capability_condition", "capability_gaps_markdown", "decided_at_deploy", "gate_optional", "missing_types",
     "region_table_markdown", "regions_without", "require_capabilities",
 ]
@@ -123,6 +123,8 @@ CAPABILITIES = (MODEL_REGISTRY, PIPELINES, REAL_TIME_INFERENCE, FEATURE_STORE, M
 BUDGETS = Capability("Budgets", "AWS Budgets", ("AWS::Budgets::Budget",))
 COST_ANOMALY_DETECTION = Capability(
     "CostAnomalyDetection", "Cost Anomaly Detection", ("AWS::CE::AnomalyMonitor", "AWS::CE::AnomalySubscription"))
+# The Studio domain (stacks.studio.StudioStack): a domain without its user profiles is of no use to anyone.
+STUDIO = Capability("Studio", "SageMaker Studio", ("AWS::SageMaker::Domain", "AWS::SageMaker::UserProfile"))
 
 
 # ------------------------------------------------------------------ the table

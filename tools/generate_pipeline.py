@@ -2,7 +2,7 @@
 configurations, rendered with the installed sagemaker SDK (see ``mlops_cdk.pipeline_defs.prerendered``).
 
 Reference configurations: each stage of cdk.json's default context (what `cdk synth`, `-c stage=...`
-and `-c stages=all` build) and of ``PlatformConfig()``'s defaults. Run with ``make pipeline`` after
+and `-c stages=all` build), its dev stage with ``-c network=create``, and ``PlatformConfig()``'s defaults. Run with ``make pipeline`` after
 changing the pipeline's code, the SDK pin or those defaults; until then they render with the SDK
 (slower, same definition) and ``tests/test_prerendered.py`` fails.
 """
@@ -33,6 +33,9 @@ def reference_configurations() -> dict[str, PlatformConfig]:
     configs = {f"cdk.json context, stage {stage}": PlatformConfig.from_context({**context, "stage": stage})
                for stage in STAGES}
     configs.update({f"PlatformConfig(stage={stage!r})": PlatformConfig(stage=stage) for stage in STAGES})
+    # `-c network=create` (or any network): the jobs run in a VPC, a definition of its own.
+    configs["cdk.json context, stage dev, network create"] = PlatformConfig.from_context(
+        {**context, "stage": "dev", "network": "create"})
     return configs
 
 

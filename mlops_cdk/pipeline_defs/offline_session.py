@@ -115,6 +115,7 @@ try:
         from sagemaker.model import Model
         from sagemaker.model_metrics import MetricsSource, ModelMetrics
         from sagemaker.model_monitor.dataset_format import DatasetFormat
+        from sagemaker.network import NetworkConfig
         from sagemaker.processing import ProcessingInput, ProcessingOutput, Processor
         from sagemaker.workflow.check_job_config import CheckJobConfig
         from sagemaker.workflow.condition_step import ConditionStep
@@ -137,7 +138,8 @@ finally:
 __all__ = [
     "ConditionGreaterThanOrEqualTo", "ConditionStep", "DataQualityCheckConfig", "DatasetFormat",
     "DriftCheckBaselines", "Estimator", "ExecutionVariables", "FailStep", "ImageCheckJobConfig", "Join",
-    "JsonGet", "MetricsSource", "Model", "ModelMetrics", "ModelStep", "OfflineError", "OfflinePipelineSession",
+    "JsonGet", "MetricsSource", "Model", "ModelMetrics", "ModelStep", "NetworkConfig", "OfflineError",
+    "OfflinePipelineSession",
     "ParameterFloat", "ParameterInteger", "ParameterString", "Pipeline", "PipelineExperimentConfig",
     "ProcessingInput", "ProcessingOutput", "ProcessingStep", "Processor", "PropertyFile", "QualityCheckStep",
     "TrainingInput", "TrainingStep", "offline", "pipeline_definition", "render_definition",

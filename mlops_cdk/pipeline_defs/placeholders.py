@@ -28,8 +28,14 @@ PLACEHOLDERS: dict[str, str] = {
     "XGBoostImage": "URI of SageMaker's XGBoost image in the stack's region (image key 'xgboost')",
     "SKLearnImage": "URI of SageMaker's scikit-learn image in the stack's region (image key 'sklearn')",
     "ModelMonitorImage": "URI of SageMaker's Model Monitor image in the stack's region (image key 'modelmonitor')",
+    # A JSON list of any length from one placeholder: ["${SubnetIds}"] with SubnetIds = 'a","b' is ["a","b"].
+    "SubnetIds": "the network's subnet ids joined by '\",\"': [\"${SubnetIds}\"] resolves to their JSON list",
+    "SecurityGroupIds": "the jobs' security group ids joined the same way, for [\"${SecurityGroupIds}\"]",
     "AWS::Region": "pseudo parameter: the stack's region, resolved by Fn::Sub itself",
 }
+
+# The placeholders of a definition whose jobs run in a VPC (SageMakerPipeline's ``network``).
+NETWORK_PLACEHOLDERS = frozenset({"SubnetIds", "SecurityGroupIds"})
 
 # Placeholder -> key of mlops_cdk.constructs.images.image_uri() that resolves it.
 IMAGE_PLACEHOLDERS: dict[str, str] = {

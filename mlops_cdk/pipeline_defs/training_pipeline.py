@@ -26,6 +26,7 @@ from .. import locations
 from .._validation import (
     invalid,
     is_token,
+    require_bool,
     require_choice,
     require_instance_type,
     require_int,
@@ -114,6 +115,7 @@ def build_training_pipeline(
     experiment_name: str | None = None,
     bias_facets: Sequence[BiasFacet] = (),
     feature_names: Sequence[str] | None = None,
+    vpc: bool = False,
 ) -> TrainingPipeline:
     """The training pipeline of these arguments, validated. Arguments named like a parameter are its default.
 
@@ -122,6 +124,9 @@ def build_training_pipeline(
 
     ``experiment_name`` defaults to the pipeline name; each execution is a trial. ``bias_facets`` and
     ``feature_names`` (the columns of endpoint requests): the bias baseline, see ``bias_arguments``.
+    ``vpc``: every processing and training job runs in the VPC of the deploying ``SageMakerPipeline``'s
+    ``network`` (``${SubnetIds}``, ``${SecurityGroupIds}``), with network isolation (the steps only read
+    and write what SageMaker stages for them) and encrypted inter-container traffic.
     Raises ``ValueError`` naming the argument for any invalid value.
     """
     for prop, value in dict(locals()).items():  # first statement: exactly the arguments
@@ -147,6 +152,7 @@ def build_training_pipeline(
     require_pattern(_OWNER, "input_data_uri", input_data_uri, contract.S3_URI_RE, "an s3://<bucket>/<key> URI")
     require_pattern(_OWNER, "label_column", label_column, COLUMN_RE, "a CSV header name: no comma, quote, line break")
     facets, names = check_bias_options(_OWNER, bias_facets, feature_names)
+    require_bool(_OWNER, "vpc", vpc)
     arguments = types.MappingProxyType({  # exactly what the steps are built from (training_steps.build_pipeline)
         "pipeline_name": pipeline_name,
         "model_package_group_name": model_package_group_name,
@@ -161,6 +167,7 @@ def build_training_pipeline(
         "inference_instance_types": tuple(inference_instance_types),
         "experiment_name": experiment_name,
         "bias_arguments": tuple(bias_arguments(_OWNER, facets, names)) if facets else (),
+        "vpc": vpc,
     })
     return TrainingPipeline(arguments=arguments, artifact_prefix=locations.pipeline_artifacts(pipeline_name))
 

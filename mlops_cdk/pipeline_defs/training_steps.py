@@ -27,6 +27,7 @@ from .offline_session import (
     Model,
     ModelMetrics,
     ModelStep,
+    NetworkConfig,
     OfflinePipelineSession,
     ParameterFloat,
     ParameterInteger,
@@ -63,7 +64,8 @@ def build_pipeline(arguments: Mapping[str, Any]) -> Pipeline:
             ),
             reason=ParameterString("Reason", default_value="Manual"),
         )
-        builder = _Builder(a["pipeline_name"], a["model_package_group_name"], parameters, list(a["bias_arguments"]))
+        builder = _Builder(a["pipeline_name"], a["model_package_group_name"], parameters, list(a["bias_arguments"]),
+                           vpc=a["vpc"])
         return builder.build(a["label_column"], list(a["inference_instance_types"]), a["experiment_name"])
 
 
@@ -84,13 +86,20 @@ class _Parameters:
 class _Builder:
     """Creates the steps in dependency order; one instance per pipeline."""
 
-    def __init__(self, pipeline_name: str, model_package_group_name: str, parameters: _Parameters, bias: list[str]):
+    def __init__(self, pipeline_name: str, model_package_group_name: str, parameters: _Parameters, bias: list[str],
+                 *, vpc: bool = False):
         self.name = pipeline_name
         self.group = model_package_group_name
         self.parameters = parameters
         self.bias_arguments = bias  # EvaluateModel's arguments; empty: no bias baseline
         self.session = OfflinePipelineSession()
         self.role = placeholder("ExecutionRoleArn")
+        # In a VPC: every job in the network's subnets and groups, isolated, inter-container traffic encrypted.
+        self.vpc: dict[str, Any] = {
+            "subnets": [placeholder("SubnetIds")], "security_group_ids": [placeholder("SecurityGroupIds")],
+            "enable_network_isolation": True, "encrypt_inter_container_traffic": True,
+        } if vpc else {}
+        self.network = NetworkConfig(**self.vpc) if vpc else None
 
     def build(self, label_column: str, inference_instance_types: list[str], experiment_name: str | None) -> Pipeline:
         p = self.parameters
@@ -155,6 +164,7 @@ class _Builder:
             disable_profiler=True,
             debugger_hook_config=False,
             sagemaker_session=self.session,
+            **self.vpc,
         )
         channels = {
             name: TrainingInput(_output_uri(preprocess, name), content_type="text/csv")
@@ -203,6 +213,7 @@ class _Builder:
                 instance_count=1,
                 instance_type=self.parameters.processing_instance,
                 sagemaker_session=self.session,
+                network_config=self.network,
             ),
             skip_check=True,  # a new model's first baseline: nothing to compare against yet
             register_new_baseline=True,
@@ -265,6 +276,7 @@ class _Builder:
             instance_type=self.parameters.processing_instance,
             entrypoint=["python3", "-c", BOOTSTRAP, script],
             sagemaker_session=self.session,
+            network_config=self.network,
         )
 
     def _code_input(self) -> ProcessingInput:

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Environment, RemovalPolicy, Stack, Tags
+from aws_cdk import CfnOutput, Environment, Fn, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._nag import acknowledge_bucket_grant
 from .._validation import invalid
+from ..compliance import acknowledge_packs
 from ..config import PlatformConfig
+from ..constructs.common.network_placement import NetworkPlacement
 from ..constructs.cost import CostGuardrails
 from ..constructs.foundation.alert_topic import AlertTopic
 from ..constructs.foundation.execution_role import SageMakerExecutionRole
 from ..constructs.foundation.secure_bucket import SecureBucket
+from ..constructs.network.platform_network import PlatformNetwork
+from ..settings.network import CreateNetwork, network_settings
 from .resources import PlatformResources
+
+
+DATA_REPLICATION_REASON = (
+    "Replication to a second region is a deployment choice (its cost, data residency): the bucket is versioned "
+    "and retained, and its noncurrent versions kept 90 days; the replication setting turns it on.")
+LOG_REPLICATION_REASON = (
+    "Server access logs are kept a year in this region (versioned, retained); replicating them elsewhere is a "
+    "deployment choice (its cost, data residency).")
 
 
 def apply_standard_tags(scope: Construct, config: PlatformConfig) -> None:
@@ -45,6 +58,13 @@ class FoundationStack(Stack):
     ``resources`` hands them to the other stacks; the stack's outputs make them
     usable from outside CDK (scripts, notebooks). Everything here holds or
     protects data, so a prod foundation has termination protection too.
+
+    ``config.replication`` (``ReplicationSettings``) replicates the data bucket into an existing bucket and key
+    (S3 Replication); without it, the compliance packs' replication finding is acknowledged with the reason.
+
+    ``config.network`` adds the network every other stack places its compute in: ``create`` builds a
+    ``PlatformNetwork`` (``.network``; outputs ``VpcId``), an existing VPC is imported by id; either
+    way ``.placement`` (also ``resources.network``) and the ``SubnetIds`` output. ``none``: neither.
     """
 
     def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
@@ -54,6 +74,7 @@ class FoundationStack(Stack):
         # The bucket, its key and its log bucket sit under "Data" and the role and topic under their own
         # scopes: the construct paths of the first release, so deployed data keeps its logical IDs.
         data = Construct(self, "Data")
+        replication = config.replication
         self.data_bucket = SecureBucket(
             data,
             "Bucket",
@@ -62,8 +83,15 @@ class FoundationStack(Stack):
                                    removal_policy=RemovalPolicy.RETAIN),
             access_logs_bucket=SecureBucket.log_bucket(data, "AccessLogs"),
             event_bridge_enabled=True,
+            replication_bucket=None if replication is None else s3.Bucket.from_bucket_arn(
+                data, "ReplicaBucket", replication.bucket_arn),
+            replication_key=None if replication is None else kms.Key.from_key_arn(
+                data, "ReplicaKey", replication.key_arn),
         )
         self.data_key: kms.IKey = self.data_bucket.encryption_key  # type: ignore[assignment]
+        if replication is None:
+            acknowledge_packs(self.data_bucket, "S3BucketReplicationEnabled", DATA_REPLICATION_REASON)
+        acknowledge_packs(self.data_bucket.access_logs_bucket, "S3BucketReplicationEnabled", LOG_REPLICATION_REASON)
         role_scope = Construct(self, "SageMakerRole")
         self.execution_role = SageMakerExecutionRole(
             role_scope, "Role", description=f"SageMaker execution role of {role_scope.node.path}")
@@ -87,6 +115,7 @@ class FoundationStack(Stack):
                 self, "Cost", alert_topic=self.alert_topic, budget=config.budget,
                 tags={"project": config.project_name, "model": config.model_name, "stage": config.stage},
                 name_prefix=config.prefix, anomaly_tag="project")
+        self.network, self.placement = self._network(config)
         apply_standard_tags(self, config)
 
         CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name, description="Platform data bucket")
@@ -102,4 +131,22 @@ class FoundationStack(Stack):
             data_key=self.data_key,
             execution_role=self.execution_role,
             alert_topic=self.alert_topic,
+            network=self.placement,
         )
+
+    def _network(self, config: PlatformConfig) -> tuple[PlatformNetwork | None, NetworkPlacement | None]:
+        """``config.network``: a new ``PlatformNetwork`` (flow logs under the data key), an imported VPC, or none."""
+        # getattr: PlatformConfig.network arrives with the lead's config change; until then no network.
+        settings = network_settings(config.network)
+        if settings is None:
+            return None, None
+        if isinstance(settings, CreateNetwork):
+            network = PlatformNetwork(self, "Network", cidr=settings.cidr, max_azs=settings.max_azs,
+                                      flow_log_key=self.data_key)
+            placement = network.placement
+            CfnOutput(self, "VpcId", value=network.vpc.vpc_id, description="VPC of the platform's compute")
+        else:
+            network, placement = None, PlatformNetwork.placement_of(self, "Network", settings)
+        CfnOutput(self, "SubnetIds", value=Fn.join(",", placement.subnet_ids()),
+                  description="Subnets the platform's compute runs in")
+        return network, placement

@@ -32,7 +32,9 @@ class ModelBuildStack(Stack):
 
     Args:
         config: the model and stage.
-        resources: the data bucket (and key) the pipeline reads and writes, the alert topic.
+        resources: the data bucket (and key) the pipeline reads and writes, the alert topic; with a
+            ``network``, the pipeline's jobs (the course pipeline's, built with ``vpc=True``) and both
+            Lambdas run in its subnets.
         definition: the pipeline to run. Default: the course pipeline
             (``build_training_pipeline``), built lazily, so the sagemaker SDK
             loads only when this stack is built. A custom pipeline must write
@@ -70,9 +72,10 @@ class ModelBuildStack(Stack):
         self.pipeline_role = SageMakerExecutionRole(
             Construct(self, "PipelineRole"), "Role", images=["sklearn", "xgboost", "modelmonitor"])
         self.pipeline = SageMakerPipeline(
-            self, "Pipeline", definition=definition or course_pipeline(config, group), pipeline_name=pipeline_name,
+            self, "Pipeline", pipeline_name=pipeline_name,
+            definition=definition or course_pipeline(config, group, vpc=resources.network is not None),
             role=self.pipeline_role, data_bucket=resources.data_bucket, data_key=resources.data_key,
-            description=f"Trains and registers {config.model_name}",
+            description=f"Trains and registers {config.model_name}", network=resources.network,
         )
         # Registering and the job basics are part of a run: the pipeline waits for them as for its own policy.
         self.registry.grant_register(self.pipeline_role).apply_before(self.pipeline.resource)
@@ -80,11 +83,12 @@ class ModelBuildStack(Stack):
         self.approval = MetricGatedApproval(
             self, "Approval", registry=self.registry, alert_topic=resources.alert_topic,
             metrics_bucket=resources.data_bucket, metrics_key=resources.data_key, metrics_prefix=artifacts,
-            threshold=config.accuracy_threshold,
+            threshold=config.accuracy_threshold, encryption_key=resources.data_key, network=resources.network,
         )
         self.baselines = BaselinePublisher(
             self, "Baselines", registry=self.registry, data_bucket=resources.data_bucket,
             data_key=resources.data_key, source_prefix=artifacts, alert_topic=resources.alert_topic,
+            encryption_key=resources.data_key, network=resources.network,
         )
         apply_standard_tags(self, config)
 
@@ -93,22 +97,27 @@ class ModelBuildStack(Stack):
         CfnOutput(self, "ModelPackageGroupName", value=group, description="Model registry group")
 
 
-def course_pipeline(config: PlatformConfig, model_package_group_name: str | None = None) -> PipelineDefinition:
+def course_pipeline(config: PlatformConfig, model_package_group_name: str | None = None, *,
+                    vpc: bool | None = None) -> PipelineDefinition:
     """The course's training pipeline for ``config`` (registering into ``model_package_group_name``, default
     ``config.model_package_group_name``), built when first read: from its pre-rendered definition for the
-    reference configurations (``pipeline_defs.prerendered``), otherwise with the sagemaker SDK."""
+    reference configurations (``pipeline_defs.prerendered``), otherwise with the sagemaker SDK. ``vpc``: its jobs
+    run in the VPC of the pipeline's ``network`` (default: when ``config.network`` is set)."""
 
     def build() -> PipelineDefinition:
         from ..pipeline_defs.training_pipeline import build_training_pipeline
 
         return PipelineDefinition.from_training_pipeline(
-            build_training_pipeline(**course_pipeline_arguments(config, model_package_group_name)))
+            build_training_pipeline(**course_pipeline_arguments(config, model_package_group_name, vpc=vpc)))
 
     return PipelineDefinition.lazy(build)
 
 
-def course_pipeline_arguments(config: PlatformConfig, model_package_group_name: str | None = None) -> dict[str, Any]:
+def course_pipeline_arguments(config: PlatformConfig, model_package_group_name: str | None = None, *,
+                              vpc: bool | None = None) -> dict[str, Any]:
     """The ``build_training_pipeline`` arguments of ``course_pipeline`` (``make pipeline`` pre-renders them)."""
+    if vpc is None:
+        vpc = config.network is not None
     return {
         "pipeline_name": config.pipeline_name,
         "model_package_group_name": model_package_group_name or config.model_package_group_name,
@@ -116,4 +125,5 @@ def course_pipeline_arguments(config: PlatformConfig, model_package_group_name: 
         "input_data_uri": f"s3://${{DataBucket}}/{locations.TRAINING_DATA}",
         "bias_facets": config.bias_facets,  # none: the definition is the same as without them
         "feature_names": config.monitoring_features,
+        "vpc": vpc,
     }

@@ -60,7 +60,10 @@ class MonitoringStack(Stack):
     In every mode: ``ModelAlarms`` notifying ``resources.alert_topic`` and a ``ModelDashboard``.
     Jobs and checkers write under ``resources.data_bucket``, encrypted with ``resources.data_key``;
     Model Monitor jobs run as ``resources.execution_role``. A deployed endpoint is referenced, so
-    this stack depends on the stack that serves it.
+    this stack depends on the stack that serves it. With ``resources.network``, the checkers' Lambdas and
+    the Model Monitor and Clarify jobs run in its subnets (the jobs share ``MonitoringJobsSecurityGroup``
+    unless the network brings its own groups); jobs keep their network isolation (all but Clarify's
+    feature attribution, which calls a shadow endpoint).
 
     Exposes ``mode``, ``monitors`` (and ``data_quality``, ``model_quality``, ``bias`` (the first
     bias monitor), ``bias_monitors``, ``feature_attribution``), ``drift_checker``,
@@ -150,12 +153,13 @@ class MonitoringStack(Stack):
             self, "DriftChecker", endpoint=endpoint.endpoint, model_name=config.model_name,
             feature_names=config.monitoring_features, **capture, baseline_bucket=resources.data_bucket,
             report_bucket=resources.data_bucket, encryption_key=resources.data_key, window=config.drift_window,
-            threshold=config.drift_threshold, warning_threshold=config.drift_warning_threshold)
+            threshold=config.drift_threshold, warning_threshold=config.drift_warning_threshold,
+            network=resources.network)
         common: dict[str, Any] = {
             "endpoint": endpoint.endpoint, "model_name": config.model_name, "problem_type": config.problem_type,
             **capture, "ground_truth_prefix": self.ground_truth_prefix, "report_bucket": resources.data_bucket,
             "encryption_key": resources.data_key, "window": config.quality_window,
-            "label_delay": config.ground_truth_delay,
+            "label_delay": config.ground_truth_delay, "network": resources.network,
         }
         self.quality_checker = ModelQualityChecker(self, "QualityChecker", ground_truth_bucket=self.ground_truth_bucket,
                                                    **common)
@@ -180,6 +184,11 @@ class MonitoringStack(Stack):
             "capture_key": endpoint.capture_key,
             "instance_type": instance_type,
         }
+        if resources.network is not None:  # every job in the network, one group for all of them
+            common["subnets"] = resources.network.selected_subnets()
+            common["security_groups"] = resources.network.security_groups_for(
+                self, "MonitoringJobsSecurityGroup", description=f"Model Monitor and Clarify jobs of {config.prefix}: "
+                                                                 "HTTPS out only")
         truth = {"ground_truth_bucket": self.ground_truth_bucket, "ground_truth_prefix": self.ground_truth_prefix}
         delay = config.ground_truth_delay_hours
         self.data_quality = DataQualityMonitor(self, "DataQuality", schedule=schedule,

@@ -10,6 +10,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
 from .._validation import invalid
+from ..constructs.common.network_placement import NetworkPlacement
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,12 +32,16 @@ class PlatformResources:
             already read and write the bucket and use the key.
         alert_topic: where alarms, failed runs and manual-review requests go. An
             imported topic's policies must let CloudWatch and EventBridge publish.
+        network: where the compute runs (a ``NetworkPlacement``: ``PlatformNetwork(...).placement`` or
+            ``PlatformNetwork.from_existing(...)``). ``None`` (default): AWS-managed networking. Set,
+            every Lambda, pipeline job, monitoring job and endpoint runs in its subnets.
     """
 
     data_bucket: s3.IBucket
     data_key: kms.IKey
     execution_role: iam.IRole
     alert_topic: sns.ITopic
+    network: NetworkPlacement | None = None
 
     def __post_init__(self) -> None:
         # jsii interfaces cannot be isinstance-checked (an imported key is a dynamic proxy, not a Construct):
@@ -48,3 +53,5 @@ class PlatformResources:
             value = getattr(self, field)
             if not hasattr(value, "node") or not hasattr(value, attribute):
                 raise invalid("PlatformResources", field, value, kind)
+        if self.network is not None and not isinstance(self.network, NetworkPlacement):
+            raise invalid("PlatformResources", "network", self.network, "a NetworkPlacement, or None")

@@ -47,7 +47,8 @@ class RetrainingStack(Stack):
 
     Args:
         config: the model and stage, and the settings above.
-        resources: the data bucket (new-data trigger) and alert topic.
+        resources: the data bucket (new-data trigger) and alert topic; with a ``network`` the gate and the
+            failure notifier run in its subnets.
         pipeline: the training pipeline (any ``sagemaker.IPipeline``).
         pipeline_parameters: the names it declares; must include ``Reason``.
         drift_alarms, quality_alarms: alarms that start retraining. @default none
@@ -91,7 +92,8 @@ class RetrainingStack(Stack):
         self.notifications: PipelineNotifications | None = None
         self.events_dead_letter_queue = None
         if scheduled or notifications:
-            self.events_dead_letter_queue = encrypted_dead_letter_queue(self, "EventsDeadLetterQueue")
+            self.events_dead_letter_queue = encrypted_dead_letter_queue(self, "EventsDeadLetterQueue",
+                                                                        resources.data_key)
             dead_letter_alarm(
                 self, "EventsDeadLetterAlarm", self.events_dead_letter_queue, topic,
                 f"Retraining events of {config.prefix} could not be delivered (scheduled start or pipeline "
@@ -107,6 +109,7 @@ class RetrainingStack(Stack):
                 pipeline_parameters=pipeline_parameters,
                 dead_letter_queue=self.events_dead_letter_queue,
                 description=f"Scheduled retraining ({expression}) of {config.prefix}",
+                encryption_key=resources.data_key,
             )
             CfnOutput(self, "ScheduleName", value=self.scheduled.schedule.schedule_name,
                       description="EventBridge Scheduler schedule of the scheduled retraining")
@@ -124,6 +127,8 @@ class RetrainingStack(Stack):
                 cooldown=config.retraining_cooldown,
                 alert_topic=topic,
                 reserved_concurrency=gate_reserved_concurrency,
+                encryption_key=resources.data_key,
+                network=resources.network,
             )
             CfnOutput(self, "GateFunctionName", value=self.triggers.function.function.function_name,
                       description="Retraining gate Lambda (its log lines say why each trigger started or skipped)")
@@ -136,5 +141,7 @@ class RetrainingStack(Stack):
                 pipeline=pipeline,
                 topic=topic,
                 dead_letter_queue=self.events_dead_letter_queue,
+                encryption_key=resources.data_key,
+                network=resources.network,
             )
         apply_standard_tags(self, config)

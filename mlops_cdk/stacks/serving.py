@@ -15,7 +15,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._nag import acknowledge, acknowledge_bucket_grant
-from .._validation import require_pattern
+from .._validation import invalid, require_pattern
 from ..config import PlatformConfig
 from ..constructs.foundation.execution_role import SageMakerExecutionRole
 from ..constructs.serving.model_endpoint import ModelEndpoint
@@ -59,6 +59,10 @@ class ServingStack(Stack):
     stack depends on this one), or the planned endpoint (``deployed=False``).
     A serverless endpoint captures nothing; its location is where capture
     would go, so monitoring finds no data and says so.
+
+    With ``resources.network`` (and no ``vpc_subnets`` / ``security_groups`` of its own) the endpoint's
+    model runs in the network's subnets, with its groups or an ``EndpointSecurityGroup`` allowing HTTPS
+    out only; a serverless stage cannot (SageMaker serverless inference has no VPC option): an error.
 
     Outputs: ``EndpointRoleArn``; with an endpoint ``EndpointName``. (No
     capture URI output: it would re-export the data bucket's export, which
@@ -110,6 +114,8 @@ class ServingStack(Stack):
         else:
             require_capabilities(self, [REAL_TIME_INFERENCE],
                                  why=f"serving.{config.stage}.model_package_arn (an endpoint)")
+            if not vpc_subnets and not security_groups and resources.network is not None:
+                vpc_subnets, security_groups = self._placement(config, resources)
             self.endpoint = self._create_endpoint(name, resources, rollback_alarms, vpc_subnets, security_groups)
             self.monitored_endpoint = self.endpoint.monitored_endpoint or MonitoredEndpoint(
                 endpoint=self.endpoint, capture_bucket=resources.data_bucket, capture_key=resources.data_key,
@@ -162,6 +168,18 @@ class ServingStack(Stack):
                 f"serving.{self.config.stage}.autoscaling.off_hours: {off.capacity} instance(s) from {off.scale_in} "
                 f"to {off.scale_out} ({off.time_zone}), {scaling.min_capacity}-{scaling.max_capacity} otherwise")
         return endpoint
+
+    def _placement(self, config: PlatformConfig, resources: PlatformResources) -> tuple[list[Any], list[Any]]:
+        """The network's subnets, and its groups or an ``EndpointSecurityGroup`` (no inbound rule: SageMaker
+        hosting reaches the containers itself; HTTPS out, for the model archive in S3)."""
+        network = resources.network
+        assert network is not None
+        if self.settings.serverless is not None:
+            raise invalid(_OWNER, f"config.serving.{config.stage}.serverless", "a serverless endpoint",
+                          "null with a network: serverless inference cannot run in a VPC (use an instance type)")
+        groups = network.security_groups_for(self, "EndpointSecurityGroup",
+                                             description=f"Endpoint {config.prefix}: no inbound, HTTPS out only")
+        return network.selected_subnets(), groups
 
     def _grant_model_artifacts(self, config: PlatformConfig, resources: PlatformResources, key_pattern: str) -> None:
         """Read model archives in the data bucket of the stage that trained the model."""

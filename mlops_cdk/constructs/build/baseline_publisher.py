@@ -12,6 +12,7 @@ from ... import locations
 from ..._nag import acknowledge_wildcard_resources
 from ..._validation import invalid, is_token, require_key_prefix
 from ..common.platform_function import PlatformFunction
+from ..common.network_placement import NetworkPlacement
 from .model_registry import IModelRegistry, require_registry
 
 _OWNER = "BaselinePublisher"
@@ -41,6 +42,12 @@ class BaselinePublisher(Construct):
         data_key: the bucket's KMS key. Default: ``data_bucket.encryption_key`` (none for SSE-S3).
         source_prefix: where the pipeline writes its baselines, ending in '/' (``locations.pipeline_artifacts(name)``).
         alert_topic: notified when an approval could not be processed.
+        network: a ``NetworkPlacement`` to run the function in (see ``PlatformFunction``). Default: none.
+        encryption_key: the customer managed key of the function's logs, environment and dead-letter queue
+            (see ``PlatformFunction``). Default: AWS-managed keys.
+
+    The function's reserved concurrency is 1: two approvals published at once would interleave their writes
+    to the same five keys.
     """
 
     def __init__(
@@ -53,6 +60,8 @@ class BaselinePublisher(Construct):
         data_key: kms.IKey | None = None,
         source_prefix: str,
         alert_topic: sns.ITopic,
+        network: NetworkPlacement | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         require_registry(_OWNER, registry)
         require_key_prefix(_OWNER, "source_prefix", source_prefix)
@@ -75,6 +84,9 @@ class BaselinePublisher(Construct):
                 "BIAS_BASELINE_KEY": locations.BIAS_BASELINE,
                 "MANIFEST_KEY": locations.BASELINE_MANIFEST,
             },
+            network=network,
+            reserved_concurrent_executions=1,
+            encryption_key=encryption_key,
         )
         role = self.function.role
         registry.grant_read(role)

@@ -24,6 +24,7 @@ from ..._validation import (
 from ...lambdas._shared import contract
 from ..common.platform_function import PlatformFunction
 from ..common.targets import grant_publish
+from ..common.network_placement import NetworkPlacement
 from .model_registry import IModelRegistry, require_registry
 
 _OWNER = "MetricGatedApproval"
@@ -57,6 +58,12 @@ class MetricGatedApproval(Construct):
         threshold: default 0.85.
         comparison: ``GreaterThanOrEqualToThreshold`` (default) or ``LessThanOrEqualToThreshold``.
         event_retry_attempts: EventBridge retries before the dead-letter queue, 0-185. Default 8.
+        network: a ``NetworkPlacement`` to run the function in (see ``PlatformFunction``). Default: none.
+        encryption_key: the customer managed key of the function's logs, environment and dead-letter queue
+            (see ``PlatformFunction``). Default: AWS-managed keys.
+
+    The function's reserved concurrency is 1: versions are decided one at a time, and a burst of
+    registrations cannot take the account's Lambda capacity (throttled events are retried).
     """
 
     def __init__(
@@ -73,6 +80,8 @@ class MetricGatedApproval(Construct):
         threshold: float = 0.85,
         comparison: str = "GreaterThanOrEqualToThreshold",
         event_retry_attempts: int = 8,
+        network: NetworkPlacement | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         require_registry(_OWNER, registry)
         require_key_prefix(_OWNER, "metrics_prefix", metrics_prefix)
@@ -103,6 +112,9 @@ class MetricGatedApproval(Construct):
                 "TOPIC_ARN": alert_topic.topic_arn,
                 "MODEL_PACKAGE_GROUP": group,
             },
+            network=network,
+            reserved_concurrent_executions=1,
+            encryption_key=encryption_key,
         )
         role = self.function.role
         registry.grant_approve(role)

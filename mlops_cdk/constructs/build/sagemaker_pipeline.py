@@ -7,7 +7,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jsii
-from aws_cdk import ArnFormat, Fn, Resource, Stack
+from aws_cdk import Annotations, ArnFormat, Fn, Resource, Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -21,15 +22,18 @@ from ..._nag import acknowledge_grant_wildcards
 from ..._validation import (
     invalid,
     is_token,
+    require_bool,
     require_choice,
     require_description,
     require_key_prefix,
     require_sagemaker_name,
 )
 from ...lambdas._shared import contract
-from ...pipeline_defs.placeholders import IMAGE_PLACEHOLDERS, PSEUDO_PARAMETERS
+from ...pipeline_defs.placeholders import IMAGE_PLACEHOLDERS, NETWORK_PLACEHOLDERS, PSEUDO_PARAMETERS
 from ..common._assets import generated_file_asset
 from ..common.images import image_uri
+from ..common.network_access import acknowledge_network_interfaces, network_interface_statements
+from ..common.network_placement import NetworkPlacement
 from ._pipeline_policy import PipelineRunPolicy
 from .pipeline_definition import PipelineDefinition
 
@@ -47,6 +51,9 @@ _RESOLVERS: dict[str, _Resolver] = {
     "ScriptsBucket": lambda self: self.scripts_asset.s3_bucket_name,  # type: ignore[union-attr]
     "ScriptsArchiveKey": lambda self: self.scripts_asset.s3_object_key,  # type: ignore[union-attr]
     **{name: (lambda self, key=key: image_uri(self, key)) for name, key in IMAGE_PLACEHOLDERS.items()},
+    # One placeholder stands for a whole JSON list: ["${SubnetIds}"] becomes ["subnet-a","subnet-b"].
+    "SubnetIds": lambda self: Fn.join('","', self.network.subnet_ids()),  # type: ignore[union-attr]
+    "SecurityGroupIds": lambda self: Fn.join('","', [g.security_group_id for g in self.security_groups]),
 }
 
 
@@ -121,6 +128,13 @@ class SageMakerPipeline(_PipelineBase):
         input_prefix: what the steps may read. Default ``locations.TRAINING_DATA``.
         description: at most 3072 characters. Default: none.
         definition_location: ``inline`` (``Fn::Sub``), ``s3`` (an asset; no placeholders) or ``auto`` (default).
+        network: where the jobs run, for a definition using ``${SubnetIds}`` and ``${SecurityGroupIds}``
+            (``build_training_pipeline(vpc=True)``): its subnets and its security groups, or else a group
+            ``JobsSecurityGroup`` allowing HTTPS out (``security_groups``); the run policy then lets
+            SageMaker manage the jobs' network interfaces.
+        peer_traffic: the new group also admits all traffic among its members, which multi-instance
+            (distributed) training needs. Default off: the course pipeline runs every job on one instance,
+            and the compliance packs flag an all-traffic rule (EC2RestrictedCommonPorts).
     """
 
     def __init__(
@@ -136,6 +150,8 @@ class SageMakerPipeline(_PipelineBase):
         input_prefix: str = locations.TRAINING_DATA,
         description: str | None = None,
         definition_location: str = "auto",
+        network: NetworkPlacement | None = None,
+        peer_traffic: bool = False,
     ) -> None:
         if not isinstance(definition, PipelineDefinition):
             raise invalid(_OWNER, "definition", type(definition).__name__,
@@ -155,6 +171,12 @@ class SageMakerPipeline(_PipelineBase):
         if _SCRIPTS & definition.placeholders and definition.scripts_dir is None:
             raise invalid(_OWNER, "definition", f"a definition using {sorted(_SCRIPTS)} without scripts_dir",
                           "a definition with the folder of the step scripts it runs")
+        if network is not None and not isinstance(network, NetworkPlacement):
+            raise invalid(_OWNER, "network", network, "a NetworkPlacement, or None")
+        require_bool(_OWNER, "peer_traffic", peer_traffic)
+        if NETWORK_PLACEHOLDERS & definition.placeholders and network is None:
+            raise invalid(_OWNER, "network", None, "a NetworkPlacement for a definition using "
+                          f"{sorted(NETWORK_PLACEHOLDERS & definition.placeholders)} (its jobs run in a VPC)")
         super().__init__(scope, id, physical_name=pipeline_name)
 
         self.definition = definition
@@ -166,6 +188,10 @@ class SageMakerPipeline(_PipelineBase):
         self.policy.allow_data(data_bucket, data_key if data_key is not None else data_bucket.encryption_key,
                                read=input_prefix, read_write=artifacts)
         self.policy.allow_jobs(role)
+        self.network = network
+        self.security_groups: list[ec2.ISecurityGroup] = []
+        if network is not None:
+            self._place_jobs(network, peer_traffic)
 
         self.scripts_asset: s3_assets.Asset | None = None
         if _SCRIPTS & definition.placeholders:
@@ -197,6 +223,21 @@ class SageMakerPipeline(_PipelineBase):
         self._arn = self._get_resource_arn_attribute(
             arn, service="sagemaker", resource="pipeline",
             resource_name=pipeline_name if is_token(pipeline_name) else pipeline_name.lower())
+
+    def _place_jobs(self, network: NetworkPlacement, peer_traffic: bool) -> None:
+        """The jobs' security groups, and the network interfaces SageMaker creates for them."""
+        if not NETWORK_PLACEHOLDERS & self.definition.placeholders:
+            Annotations.of(self).add_warning_v2(
+                "mlops-cdk:pipeline-network-unused",
+                f"network is set but the definition uses none of {sorted(NETWORK_PLACEHOLDERS)}: its jobs run "
+                "outside the VPC (build_training_pipeline(vpc=True) uses them)")
+            return
+        self.security_groups = network.security_groups_for(
+            self, "JobsSecurityGroup", peer_traffic=peer_traffic,
+            description=f"Jobs of pipeline {self.node.path}: HTTPS out" + (
+                ", all traffic among the instances of one job" if peer_traffic else " only"))
+        self.policy.add_statements(*network_interface_statements("sagemaker"))
+        acknowledge_network_interfaces(self.policy, "sagemaker")
 
     # ------------------------------------------------------------- importers
     @staticmethod

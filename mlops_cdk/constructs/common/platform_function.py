@@ -20,9 +20,11 @@ import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy, Size
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -31,6 +33,10 @@ from constructs import Construct
 
 from ..._nag import acknowledge
 from ..._validation import invalid, require_duration, require_int
+from ...compliance import acknowledge_packs
+from .key_policies import allow_event_dead_letters, allow_log_encryption
+from .network_access import acknowledge_network_interfaces, network_interface_statements
+from .network_placement import NetworkPlacement
 
 LAMBDAS_DIR = pathlib.Path(__file__).resolve().parents[2] / "lambdas"
 # Modules every function gets next to its handler.py (a plain copy: no Docker, no layer).
@@ -38,18 +44,27 @@ SHARED_DIR = LAMBDAS_DIR / "_shared"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 _OWNER = "PlatformFunction"
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+OUTSIDE_VPC_REASON = ("network: none; set network to create or an existing VPC to run every Lambda in private "
+                      "subnets")
 
 
-def encrypted_dead_letter_queue(scope: Construct, id: str) -> sqs.Queue:
-    """An SSE-encrypted, SSL-only SQS queue that keeps undeliverable events for 14 days (retained)."""
+def encrypted_dead_letter_queue(scope: Construct, id: str, key: kms.IKey | None = None) -> sqs.Queue:
+    """An encrypted, SSL-only SQS queue that keeps undeliverable events for 14 days (retained).
+
+    Encrypted with ``key`` (a customer managed key, whose policy then admits EventBridge dead letters of this
+    account) or, without one, with SQS-managed keys.
+    """
     queue = sqs.Queue(
         scope,
         id,
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        encryption=sqs.QueueEncryption.SQS_MANAGED if key is None else sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
         enforce_ssl=True,
         retention_period=Duration.days(14),
         removal_policy=RemovalPolicy.RETAIN,
     )
+    if key is not None:
+        allow_event_dead_letters(queue, key)
     acknowledge(queue, "AwsSolutions-SQS3",
                 "This queue is itself a dead-letter queue: events that could not be delivered or processed land here.")
     return queue
@@ -107,8 +122,16 @@ class PlatformFunction(Construct):
     """A Lambda function running ``mlops_cdk/lambdas/<code>/handler.py:handler``.
 
     ``ephemeral_storage_size`` sizes ``/tmp`` (512 MiB by default; up to 10 GiB) for functions that spill to disk.
+    ``encryption_key`` (a customer managed key) encrypts the log group, the environment variables and the
+    dead-letter queue; its policy gets the statements CloudWatch Logs and EventBridge need (a synth warning
+    spells them out for an imported key). Without it, AWS-managed keys encrypt all three.
 
-    Exposes ``function``, ``role``, ``dead_letter_queue`` and ``log_group``.
+    ``network`` (a ``NetworkPlacement``) runs the function in its subnets, with its security groups or else a
+    group of its own that allows HTTPS out only (``security_groups``); the role may then manage the function's
+    network interfaces (the EC2 statements Lambda needs, no managed policy).
+
+    Exposes ``function``, ``role``, ``dead_letter_queue``, ``log_group`` and ``security_groups`` (empty without
+    a network).
     """
 
     def __init__(
@@ -125,8 +148,12 @@ class PlatformFunction(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         reserved_concurrent_executions: int | None = None,
         ephemeral_storage_size: Size | None = None,
+        encryption_key: kms.IKey | None = None,
+        network: NetworkPlacement | None = None,
     ) -> None:
         super().__init__(scope, id)
+        if network is not None and not isinstance(network, NetworkPlacement):
+            raise invalid(_OWNER, "network", network, "a NetworkPlacement, or None")
         if not isinstance(code, str) or not _NAME_RE.match(code) or not (LAMBDAS_DIR / code / "handler.py").is_file():
             available = sorted(p.name for p in LAMBDAS_DIR.iterdir() if (p / "handler.py").is_file())
             raise invalid(_OWNER, "code", code, " | ".join(available) or "a folder of mlops_cdk/lambdas")
@@ -135,11 +162,16 @@ class PlatformFunction(Construct):
         if reserved_concurrent_executions is not None:
             require_int(_OWNER, "reserved_concurrent_executions", reserved_concurrent_executions,
                         minimum=1, maximum=1000)
+        if encryption_key is not None and not hasattr(encryption_key, "key_arn"):
+            raise invalid(_OWNER, "encryption_key", encryption_key, "a kms.IKey (customer managed), or None")
 
-        self.dead_letter_queue = encrypted_dead_letter_queue(self, "DeadLetterQueue")
+        self.encryption_key = encryption_key
+        self.dead_letter_queue = encrypted_dead_letter_queue(self, "DeadLetterQueue", encryption_key)
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.RETAIN
+            self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.RETAIN, encryption_key=encryption_key
         )
+        if encryption_key is not None:
+            allow_log_encryption(self.log_group, encryption_key)
         self.role = iam.Role(
             self,
             "Role",
@@ -152,6 +184,16 @@ class PlatformFunction(Construct):
                 resources=[f"{self.log_group.log_group_arn}"],
             )
         )
+        if encryption_key is not None:  # Lambda sends dead letters as the function's role: SQS needs the key
+            self.role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[encryption_key.key_arn]))
+        self.security_groups: list[ec2.ISecurityGroup] = []
+        if network is not None:
+            self.security_groups = network.security_groups_for(
+                self, "SecurityGroup", description=f"Lambda {self.node.path}: HTTPS out only")
+            for statement in network_interface_statements("lambda"):
+                self.role.add_to_principal_policy(statement)
+            acknowledge_network_interfaces(self.role, "lambda")
         self.function = lambda_.Function(
             self,
             "Function",
@@ -161,6 +203,7 @@ class PlatformFunction(Construct):
             code=_code_with_shared_modules(LAMBDAS_DIR / code),
             description=description,
             environment=dict(environment or {}),
+            environment_encryption=encryption_key,
             timeout=timeout,
             memory_size=memory_size,
             role=self.role,
@@ -169,12 +212,17 @@ class PlatformFunction(Construct):
             retry_attempts=retry_attempts,
             reserved_concurrent_executions=reserved_concurrent_executions,
             ephemeral_storage_size=ephemeral_storage_size,
+            vpc=network.vpc if network is not None else None,
+            vpc_subnets=network.subnets if network is not None else None,
+            security_groups=self.security_groups or None,
         )
         # aws-cdk-lib makes the function depend on its role (so on the role's policies, which it must
         # wait for) although it already references the role's ARN: cfn-lint's W3005 on that
         # redundant edge is expected, and says nothing about this template.
         cfn_function: lambda_.CfnFunction = self.function.node.default_child  # type: ignore[assignment]
         cfn_function.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
+        if network is None:
+            acknowledge_packs(self.function, "LambdaInsideVPC", OUTSIDE_VPC_REASON)
 
     @property
     def function_arn(self) -> str:

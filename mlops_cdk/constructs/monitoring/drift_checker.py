@@ -38,6 +38,7 @@ from ..._validation import (
     require_whole_hours,
 )
 from ...lambdas._shared import contract
+from ..common.network_placement import NetworkPlacement
 from ..common.platform_function import PlatformFunction, require_function_sizing
 
 _OWNER = "DriftChecker"
@@ -73,11 +74,16 @@ class DriftChecker(Construct):
       * ``baseline_bucket`` / ``baseline_key`` (``locations.DRIFT_BASELINE``) and
         ``report_bucket`` / ``report_prefix`` (``locations.DRIFT_REPORTS``), both buckets
         defaulting to ``capture_bucket``;
-      * ``encryption_key`` -- the key of objects whose bucket exposes none (e.g. imported by name);
+      * ``encryption_key`` -- the key of objects whose bucket exposes none (e.g. imported by name), and the
+        customer managed key of the function's logs, environment and dead-letter queue (``PlatformFunction``);
       * ``window`` -- 1 to 24 whole hours (24): how much traffic each run reads, how often it
         runs, and the period of its metrics;
       * ``threshold`` (0.2) and ``warning_threshold`` (0.1) -- PSI, ``0 < warning < threshold <= 1``;
-      * ``metric_namespace``, ``event_bus`` (default bus), ``event_source``, ``memory_size``, ``timeout``.
+      * ``metric_namespace``, ``event_bus`` (default bus), ``event_source``, ``memory_size``, ``timeout``;
+      * ``network`` -- a ``NetworkPlacement`` to run the function in (see ``PlatformFunction``).
+
+    The function's reserved concurrency is 1: runs read one window each and never overlap (a late run is
+    retried by Lambda, then dead-lettered).
 
     Exposes ``function`` (the ``PlatformFunction``), ``rule``, ``environment``, the
     ``metric_*`` methods, ``drift_event_pattern()`` and ``on_drift(id, target=...)``.
@@ -107,6 +113,7 @@ class DriftChecker(Construct):
         event_source: str = contract.DRIFT_EVENT_SOURCE,
         memory_size: int = DEFAULT_MEMORY_MB,
         timeout: Duration = DEFAULT_TIMEOUT,
+        network: NetworkPlacement | None = None,
     ) -> None:
         super().__init__(scope, id)
         if not isinstance(model_name, str) or not model_name.strip():
@@ -163,6 +170,9 @@ class DriftChecker(Construct):
             environment=self.environment,
             memory_size=memory_size,
             timeout=timeout,
+            network=network,
+            reserved_concurrent_executions=1,
+            encryption_key=encryption_key,
         )
         self._grant(capture_bucket, capture_key or capture_bucket.encryption_key or encryption_key,
                     baseline.arn_for_objects(baseline_key), baseline.encryption_key or encryption_key,

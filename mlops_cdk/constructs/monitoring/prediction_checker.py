@@ -33,6 +33,7 @@ from ..._validation import (
     require_whole_hours,
 )
 from ...lambdas._shared import contract
+from ..common.network_placement import NetworkPlacement
 from ..common.platform_function import PlatformFunction, require_function_sizing
 from .function_access import FunctionAccess
 
@@ -58,7 +59,8 @@ class PredictionCheckerProps(TypedDict, total=False):
     * ``ground_truth_prefix`` [``ground-truth/``] / ``ground_truth_key`` -- where labels are, in the
       ground-truth bucket (each checker says which);
     * ``report_bucket`` [capture bucket] / ``report_prefix`` [``quality-reports/`` | ``bias-reports/``];
-    * ``encryption_key`` -- the key of objects whose bucket exposes none (e.g. imported by name);
+    * ``encryption_key`` -- the key of objects whose bucket exposes none (e.g. imported by name), and the
+      customer managed key of the function's logs, environment and dead-letter queue (``PlatformFunction``);
     * ``window`` [24 h] -- 1 to 24 whole hours: how much traffic a run reads, how often it runs, the
       period of its metrics; ``label_delay`` [0 h] -- 0 to 336 whole hours: runs check the window
       that ended this long ago, so its labels had time to arrive;
@@ -67,7 +69,8 @@ class PredictionCheckerProps(TypedDict, total=False):
       JSONPath; neither: column 0 (a score for a binary classifier) [None];
       ``probability_threshold`` [0.5] -- a score >= it predicts the positive class;
     * ``metric_namespace`` [``MLOps/ModelMonitoring``], ``memory_size`` [1024],
-      ``timeout`` [10 min], ``ephemeral_storage_size`` [2 GiB: /tmp holds the join].
+      ``timeout`` [10 min], ``ephemeral_storage_size`` [2 GiB: /tmp holds the join];
+    * ``network`` -- a ``NetworkPlacement`` to run the function in (see ``PlatformFunction``) [None].
     """
 
     endpoint: sagemaker.IEndpoint
@@ -90,6 +93,7 @@ class PredictionCheckerProps(TypedDict, total=False):
     memory_size: int
     timeout: Duration
     ephemeral_storage_size: Size
+    network: NetworkPlacement | None
 
 
 _DEFAULTS: dict[str, Any] = {
@@ -99,7 +103,7 @@ _DEFAULTS: dict[str, Any] = {
     "report_prefix": None, "encryption_key": None, "window": Duration.hours(24), "label_delay": Duration.hours(0),
     "inference_attribute": None, "probability_attribute": None, "probability_threshold": 0.5,
     "metric_namespace": contract.MONITORING_NAMESPACE, "memory_size": DEFAULT_MEMORY_MB, "timeout": DEFAULT_TIMEOUT,
-    "ephemeral_storage_size": DEFAULT_EPHEMERAL_STORAGE,
+    "ephemeral_storage_size": DEFAULT_EPHEMERAL_STORAGE, "network": None,
 }
 
 
@@ -203,7 +207,9 @@ class PredictionChecker(Construct):
 
         self.function = PlatformFunction(
             self, "Function", code="quality_checker", description=description, environment=self.environment,
-            memory_size=memory_size, timeout=timeout, ephemeral_storage_size=ephemeral_storage_size)
+            memory_size=memory_size, timeout=timeout, ephemeral_storage_size=ephemeral_storage_size,
+            network=p["network"], encryption_key=encryption_key,
+            reserved_concurrent_executions=1)  # runs read one window each and never overlap
         self.access = FunctionAccess(self.function)
         self.access.read_prefix("CaptureOfThisEndpoint", capture_bucket, capture_endpoint_prefix,
                                 capture_key or capture_bucket.encryption_key or encryption_key,

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -39,8 +40,10 @@ from constructs import Construct
 
 from ..._nag import acknowledge_wildcard_resources
 from ..._validation import invalid, require_bool, require_duration, require_int
+from ...compliance import acknowledge_packs
 from ...lambdas._shared import contract
 from ..common import targets
+from ..common.network_placement import NetworkPlacement
 from ..common.platform_function import PlatformFunction, dead_letter_alarm, encrypted_dead_letter_queue
 from ._common import require_pipeline
 
@@ -95,6 +98,9 @@ class PipelineNotifications(Construct):
         failure_details: a Lambda adds why a run failed. @default True
         dead_letter_queue: for undeliverable messages. @default - a new encrypted queue
         retry_attempts, max_event_age: delivery retries. @default 8 within 24 hours
+        network: a ``NetworkPlacement`` to run the failure notifier in (see ``PlatformFunction``). @default none
+        encryption_key: the customer managed key of the new dead-letter queue and of the notifier's logs,
+            environment and dead-letter queue (see ``PlatformFunction``). @default - AWS-managed keys
 
     Exposes ``rules`` (status -> Rule), ``dead_letter_queue`` and
     ``failure_function`` (the notifier, or None).
@@ -112,6 +118,8 @@ class PipelineNotifications(Construct):
         dead_letter_queue: sqs.IQueue | None = None,
         retry_attempts: int = 8,
         max_event_age: Duration = Duration.hours(24),
+        network: NetworkPlacement | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         require_pipeline(_OWNER, pipeline)
         if topic is None or isinstance(topic, str):
@@ -131,7 +139,10 @@ class PipelineNotifications(Construct):
 
         self.pipeline = pipeline
         self.topic = topic
-        self.dead_letter_queue = dead_letter_queue or encrypted_dead_letter_queue(self, "DeadLetterQueue")
+        self._network = network
+        self._encryption_key = encryption_key
+        self.dead_letter_queue = dead_letter_queue or encrypted_dead_letter_queue(self, "DeadLetterQueue",
+                                                                                  encryption_key)
         if dead_letter_queue is None:
             dead_letter_alarm(self, "DeadLetterAlarm", self.dead_letter_queue, topic,
                               "Pipeline run notifications could not be delivered to the topic (see the queue)")
@@ -168,7 +179,13 @@ class PipelineNotifications(Construct):
             description="Publishes why a run of a SageMaker pipeline failed or completed with failures (reason, "
                         "failed steps) to the alert topic",
             environment={"TOPIC_ARN": self.topic.topic_arn, "PIPELINE_ARN": self.pipeline.pipeline_arn},
+            network=self._network,
+            encryption_key=self._encryption_key,
         )
+        acknowledge_packs(function.function, "LambdaConcurrency",
+                          "Invoked once per failed run of one pipeline (a few a day at most): it only reads that "
+                          "run and publishes one message, so a reservation would only take capacity from the "
+                          "account's unreserved pool.")
         executions = f"{self.pipeline.pipeline_arn}/execution/*"
         function.add_to_role_policy(iam.PolicyStatement(
             sid="ReadThisPipelinesExecutions",

@@ -9,6 +9,7 @@ from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
@@ -16,6 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ... import locations
+from ...compliance import acknowledge_packs
 from ..._validation import (
     invalid,
     is_token,
@@ -28,6 +30,7 @@ from ..._validation import (
     require_namespace,
 )
 from ...lambdas._shared import contract
+from ..common.network_placement import NetworkPlacement
 from ..common.platform_function import PlatformFunction, dead_letter_alarm
 from ._common import (
     deploy_after,
@@ -90,6 +93,9 @@ class RetrainingGate(Construct):
         reserved_concurrency: the gate's reserved concurrency; None where the
             account's quota leaves none to reserve. @default 1
         event_retry_attempts, max_event_age: EventBridge delivery retries. @default 8 within 6 hours
+        network: a ``NetworkPlacement`` to run the gate in (see ``PlatformFunction``). @default none
+        encryption_key: the customer managed key of the gate's logs, environment and dead-letter queue
+            (see ``PlatformFunction``). @default - AWS-managed keys
 
     Exposes ``function`` (the PlatformFunction), ``rules`` (id -> Rule),
     ``alarm_reasons`` (``(IAlarm, reason)`` pairs), ``dead_letter_queue``,
@@ -118,6 +124,8 @@ class RetrainingGate(Construct):
         reserved_concurrency: int | None = 1,
         event_retry_attempts: int = 8,
         max_event_age: Duration = Duration.hours(6),
+        network: NetworkPlacement | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         require_pipeline(_OWNER, pipeline)
         declared = require_declared(_OWNER, "pipeline_parameters", pipeline_parameters, reason=True)
@@ -180,7 +188,13 @@ class RetrainingGate(Construct):
             "executing or the last one started within the cooldown",
             environment=environment,
             reserved_concurrent_executions=reserved_concurrency,
+            network=network,
+            encryption_key=encryption_key,
         )
+        if reserved_concurrency is None:
+            acknowledge_packs(self.function.function, "LambdaConcurrency",
+                              "reserved_concurrency=None was chosen: the account's Lambda quota leaves no "
+                              "concurrency to reserve, so the gate shares the unreserved pool.")
         pipeline.grant_start_pipeline_execution(self.function.role)
         self.function.add_to_role_policy(iam.PolicyStatement(
             sid="ListThisPipelinesExecutions", actions=["sagemaker:ListPipelineExecutions"],

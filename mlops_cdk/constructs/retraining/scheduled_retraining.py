@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
@@ -33,7 +34,8 @@ class ScheduledRetraining(Construct):
       * ``Role``: what the Scheduler assumes (trusting only this account's
         default schedule group): ``sagemaker:StartPipelineExecution`` through
         ``pipeline.grant_start_pipeline_execution`` and ``sqs:SendMessage`` on
-        the dead-letter queue, nothing else;
+        the dead-letter queue (with ``kms:GenerateDataKey``/``kms:Decrypt`` on its key, if it has a
+        customer managed one), nothing else;
       * without ``dead_letter_queue``: an encrypted, retained ``DeadLetterQueue``
         and a ``DeadLetterAlarm`` on it (notifying ``alert_topic`` if given).
 
@@ -53,6 +55,7 @@ class ScheduledRetraining(Construct):
         alert_topic: notified by the alarm on the queue this construct creates. @default - no action
         enabled: whether the schedule runs. @default True
         description: of the schedule. @default - names the pipeline and the expression
+        encryption_key: the customer managed key of the new dead-letter queue. @default - SQS-managed keys
 
     Exposes ``schedule`` (the ``aws_scheduler.Schedule``), ``role``,
     ``dead_letter_queue``, ``dead_letter_alarm`` (None with a given queue) and
@@ -74,6 +77,7 @@ class ScheduledRetraining(Construct):
         alert_topic: sns.ITopic | None = None,
         enabled: bool = True,
         description: str | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         require_pipeline(_OWNER, pipeline)
         schedule = scheduler.ScheduleExpression.rate(Duration.days(7)) if schedule is None else schedule
@@ -92,7 +96,8 @@ class ScheduledRetraining(Construct):
         super().__init__(scope, id)
 
         self.parameters = parameters
-        self.dead_letter_queue = dead_letter_queue or encrypted_dead_letter_queue(self, "DeadLetterQueue")
+        self.dead_letter_queue = dead_letter_queue or encrypted_dead_letter_queue(self, "DeadLetterQueue",
+                                                                                  encryption_key)
         stack = Stack.of(self)
         # As aws-cdk-lib's default target role, but owned here: one role per schedule, visible as `role`.
         self.role = iam.Role(
@@ -105,6 +110,10 @@ class ScheduledRetraining(Construct):
                                                   resource_name="default"),
             }}),
         )
+        queue_key = self.dead_letter_queue.encryption_master_key
+        if queue_key is not None:  # the Scheduler sends dead letters as this role: SQS needs the queue's key
+            self.role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[queue_key.key_arn]))
         self.schedule = scheduler.Schedule(
             self,
             "Schedule",
