@@ -13,8 +13,8 @@ from mlops_cdk.app_builder import build_app, enable_nag
 
 app = cdk.App()
 try:
-    build_app(app)
+    platforms = build_app(app)
 except ConfigurationError as error:  # names the key, the value and what is allowed: a traceback adds nothing
     sys.exit(f"mlops-cdk: {error}")
-enable_nag(app)
+enable_nag(app, packs=next(iter(platforms.values())).config.compliance_packs)
 app.synth()

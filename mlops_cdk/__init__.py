@@ -85,33 +85,64 @@ _EXPORTS: dict[str, str] = {
     "enable_nag": ".app_builder",
     # the course's pipeline (imports the sagemaker SDK)
     "build_training_pipeline": ".pipeline_defs.training_pipeline",
+    # delivery, network, Studio, compliance and guardrails
+    "DeliverySettings": ".settings.delivery",
+    "DeliveryPipeline": ".constructs.delivery.delivery_pipeline",
+    "PlatformStage": ".constructs.delivery.platform_stage",
+    "EndpointTestAccess": ".constructs.delivery.endpoint_test",
+    "DeliveryStack": ".stacks.delivery",
+    "EndpointTestStack": ".stacks.delivery",
+    "ApprovalDeployTrigger": ".constructs.delivery.approval_trigger",
+    "approved_package_parameter_name": ".constructs.delivery.approved_package",
+    "GitHubOidcRole": ".constructs.delivery.github_oidc",
+    "build_delivery": ".app_builder",
+    "StudioSettings": ".settings.studio",
+    "StudioDomain": ".constructs.studio.studio_domain",
+    "StudioExecutionRole": ".constructs.studio.execution_role",
+    "StudioStack": ".stacks.studio",
+    "PlatformGuardrails": ".constructs.common.guardrails",
+    "PlatformNetwork": ".constructs.network.platform_network",
+    "NetworkPlacement": ".constructs.common.network_placement",
+    "CreateNetwork": ".settings.network",
+    "ExistingNetwork": ".settings.network",
+    "add_nag_packs": ".compliance",
+    "use_customer_managed_policies": ".compliance",
+    "ReplicationSettings": ".settings.replication",
 }
 
 # A literal list, so linters and IDEs see the public names (a test keeps it equal to _EXPORTS).
 __all__ = [
     "AlertTopic",
+    "ApprovalDeployTrigger",
     "AutoScaling",
     "BaselinePublisher",
     "BiasDriftChecker",
     "BiasFacet",
     "BiasMonitor",
     "BiasOptions",
+    "BudgetSettings",
+    "CostGuardrails",
+    "CreateNetwork",
     "DEFAULT_FEATURE_GROUPS",
     "DEFAULT_SERVING",
     "DataQualityMonitor",
+    "DeliveryPipeline",
+    "DeliverySettings",
+    "DeliveryStack",
     "DeploymentPolicy",
     "DriftChecker",
     "EndpointMetrics",
+    "EndpointTestAccess",
+    "EndpointTestStack",
+    "ExistingNetwork",
     "Explainability",
-    "OffHoursScaling",
-    "BudgetSettings",
-    "CostGuardrails",
     "FeatureAttributionMonitor",
     "FeatureAttributionOptions",
     "FeatureGroup",
     "FeatureGroupSpec",
     "FeatureStoreStack",
     "FoundationStack",
+    "GitHubOidcRole",
     "IFeatureGroup",
     "IModelRegistry",
     "MetricGatedApproval",
@@ -126,14 +157,20 @@ __all__ = [
     "MonitorSchedule",
     "MonitoredEndpoint",
     "MonitoringStack",
+    "NetworkPlacement",
+    "OffHoursScaling",
     "PipelineDefinition",
     "PipelineNotifications",
     "Platform",
     "PlatformConfig",
     "PlatformFunction",
+    "PlatformGuardrails",
+    "PlatformNetwork",
     "PlatformResources",
+    "PlatformStage",
     "QualityMetrics",
     "REASONS",
+    "ReplicationSettings",
     "RetrainingGate",
     "RetrainingStack",
     "STAGES",
@@ -144,7 +181,14 @@ __all__ = [
     "ServerlessInference",
     "ServingStack",
     "StageServing",
+    "StudioDomain",
+    "StudioExecutionRole",
+    "StudioSettings",
+    "StudioStack",
+    "add_nag_packs",
+    "approved_package_parameter_name",
     "build_app",
+    "build_delivery",
     "build_platform",
     "build_training_pipeline",
     "compute_classification_metrics",
@@ -152,6 +196,7 @@ __all__ = [
     "feature_definitions_from_dataframe",
     "image_uri",
     "publish_custom_metrics",
+    "use_customer_managed_policies",
 ]
 
 
@@ -215,3 +260,22 @@ if TYPE_CHECKING:  # what IDEs and type checkers see
     from .stacks.resources import PlatformResources
     from .stacks.retraining import RetrainingStack
     from .stacks.serving import ServingStack
+    from .settings.delivery import DeliverySettings
+    from .constructs.delivery.delivery_pipeline import DeliveryPipeline
+    from .constructs.delivery.platform_stage import PlatformStage
+    from .constructs.delivery.endpoint_test import EndpointTestAccess
+    from .stacks.delivery import DeliveryStack, EndpointTestStack
+    from .constructs.delivery.approval_trigger import ApprovalDeployTrigger
+    from .constructs.delivery.approved_package import approved_package_parameter_name
+    from .constructs.delivery.github_oidc import GitHubOidcRole
+    from .app_builder import build_delivery
+    from .settings.studio import StudioSettings
+    from .constructs.studio.studio_domain import StudioDomain
+    from .constructs.studio.execution_role import StudioExecutionRole
+    from .stacks.studio import StudioStack
+    from .constructs.common.guardrails import PlatformGuardrails
+    from .constructs.network.platform_network import PlatformNetwork
+    from .constructs.common.network_placement import NetworkPlacement
+    from .settings.network import CreateNetwork, ExistingNetwork
+    from .compliance import add_nag_packs, use_customer_managed_policies
+    from .settings.replication import ReplicationSettings

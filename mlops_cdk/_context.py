@@ -26,8 +26,10 @@ def coerce(key: str, raw: Any, type_name: Any) -> Any:
         return tuple(part.strip() for part in text.split(",") if part.strip())
     if "Mapping" in kind:
         return parse_json(key, text or "{}")
-    if "Explainability" in kind or "BudgetSettings" in kind:  # a settings object given as JSON
-        return parse_json(key, text) if text else None
+    if "Explainability" in kind or "Settings" in kind:  # a settings object given as JSON, or its one-word form
+        if not text:
+            return None
+        return parse_json(key, text) if text[0] in "{[" else text
     if kind == "float":
         try:
             return float(text)

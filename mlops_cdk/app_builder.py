@@ -8,22 +8,28 @@ and stage, or composes the stacks itself (see README, "Use it in your own app").
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
+from . import locations
+from .compliance import add_nag_packs, use_customer_managed_policies
 from ._validation import invalid
 from .config import PlatformConfig
+from .constructs.build.model_registry import ModelRegistry
+from .constructs.common.guardrails import PlatformGuardrails
 from .settings import STAGES
+from .stacks.delivery import DeliveryStack, delivery_stack_name
 from .stacks.feature_store import FeatureStoreStack
 from .stacks.foundation import FoundationStack
 from .stacks.model_build import ModelBuildStack
 from .stacks.monitoring import MonitoringStack
 from .stacks.retraining import RetrainingStack
 from .stacks.serving import ServingStack
+from .stacks.studio import StudioStack
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +43,7 @@ class Platform:
     serving: ServingStack
     monitoring: MonitoringStack
     retraining: RetrainingStack
+    studio: StudioStack | None = None
 
 
 def stack_name(config: PlatformConfig, part: str) -> str:
@@ -50,13 +57,19 @@ def build_platform(scope: Construct, config: PlatformConfig) -> Platform:
     endpoint), so CloudFormation deploys them in dependency order. Stacks of
     the ``prod`` stage have termination protection.
     """
-    foundation = FoundationStack(scope, stack_name(config, "foundation"), config=config)
+    def named(part: str) -> dict[str, str]:  # inside a delivery Stage too: the name a manual deployment gives
+        return {"stack_name": stack_name(config, part)}
+
+    foundation = FoundationStack(scope, stack_name(config, "foundation"), config=config, **named("foundation"))
     resources = foundation.resources
-    feature_store = FeatureStoreStack(scope, stack_name(config, "feature-store"), config=config, resources=resources)
-    model_build = ModelBuildStack(scope, stack_name(config, "model-build"), config=config, resources=resources)
-    serving = ServingStack(scope, stack_name(config, "serving"), config=config, resources=resources)
+    feature_store = FeatureStoreStack(scope, stack_name(config, "feature-store"), config=config, resources=resources,
+                                      **named("feature-store"))
+    model_build = ModelBuildStack(scope, stack_name(config, "model-build"), config=config, resources=resources,
+                                  **named("model-build"))
+    serving = ServingStack(scope, stack_name(config, "serving"), config=config, resources=resources,
+                           **named("serving"))
     monitoring = MonitoringStack(scope, stack_name(config, "monitoring"), config=config, resources=resources,
-                                 endpoint=serving.monitored_endpoint)
+                                 endpoint=serving.monitored_endpoint, **named("monitoring"))
     retraining = RetrainingStack(
         scope, stack_name(config, "retraining"), config=config, resources=resources,
         pipeline=model_build.pipeline,
@@ -64,8 +77,32 @@ def build_platform(scope: Construct, config: PlatformConfig) -> Platform:
         drift_alarms=list(monitoring.alarms.feature_drift_alarms.values()),
         quality_alarms=[a for a in (monitoring.alarms.accuracy_alarm,) if a is not None],
         drift_endpoints=[serving.monitored_endpoint.endpoint],
+        **named("retraining"),
     )
-    return Platform(config, foundation, feature_store, model_build, serving, monitoring, retraining)
+    studio = (StudioStack(scope, stack_name(config, "studio"), config=config, resources=resources, **named("studio"))
+              if config.studio is not None else None)
+    if config.delivery is not None and config.stage == config.delivery.stages[0]:
+        _share_registry(config, model_build, resources)
+    return Platform(config, foundation, feature_store, model_build, serving, monitoring, retraining, studio)
+
+
+def _share_registry(config: PlatformConfig, model_build: ModelBuildStack, resources: Any) -> None:
+    """The first delivered stage's registry serves every stage: other accounts may read its versions and
+    artifacts, and its approval events go to the pipeline's account (the delivery stack's trigger)."""
+    delivery = config.delivery
+    own = delivery.account_of(config.stage)
+    if own is None:
+        return  # environment-agnostic stages: one account, nothing to share
+    others = sorted({a for a in (*delivery.accounts.values(), delivery.pipeline_account) if a and a != own})
+    registry = model_build.registry
+    if not others or not isinstance(registry, ModelRegistry):
+        return
+    registry.grant_cross_account_read(others, artifact_bucket=resources.data_bucket,
+                                      artifact_prefix=locations.pipeline_artifacts(config.pipeline_name),
+                                      artifact_key=resources.data_key)
+    if delivery.pipeline_account != own:
+        bus = ModelRegistry.default_event_bus(model_build, "DeliveryAccountBus", delivery.pipeline_account)
+        registry.forward_approval_events(bus, alert_topic=resources.alert_topic)
 
 
 def selected_stages(context: Mapping[str, Any]) -> tuple[str, ...] | None:
@@ -99,24 +136,54 @@ def build_app(app: App, context: Mapping[str, Any] | None = None) -> dict[str, P
     """
     context = dict(app.node.get_all_context() if context is None else context)
     stages = selected_stages(context)
-    if stages is None:
+    if stages is None or PlatformConfig.from_context(context).delivery is not None:
         config = PlatformConfig.from_context(context)
-        return {config.stage: build_platform(app, config)}
-    if len(stages) > 1 and context.get("model_package_arn") not in (None, ""):
-        raise invalid(
-            "config", "model_package_arn", context["model_package_arn"],
-            f"a single stage (stages={','.join(stages)} selects {len(stages)}); "
-            "set serving.<stage>.model_package_arn per stage instead",
-        )
-    configs = [PlatformConfig.from_context({**context, "stage": stage}) for stage in stages]  # validate all first
-    return {config.stage: build_platform(app, config) for config in configs}
+        platforms = (build_delivery(app, context, config) if config.delivery is not None
+                     else {config.stage: build_platform(app, config)})
+    else:
+        if len(stages) > 1 and context.get("model_package_arn") not in (None, ""):
+            raise invalid(
+                "config", "model_package_arn", context["model_package_arn"],
+                f"a single stage (stages={','.join(stages)} selects {len(stages)}); "
+                "set serving.<stage>.model_package_arn per stage instead",
+            )
+        configs = [PlatformConfig.from_context({**context, "stage": stage}) for stage in stages]  # validate all first
+        platforms = {config.stage: build_platform(app, config) for config in configs}
+    config = next(iter(platforms.values())).config
+    if config.permissions_boundary is not None or config.role_path is not None:  # app-wide, after everything
+        PlatformGuardrails(permissions_boundary=config.permissions_boundary, role_path=config.role_path).apply(app)
+    return platforms
 
 
-def enable_nag(scope: Construct) -> None:
+def build_delivery(app: App, context: Mapping[str, Any], config: PlatformConfig) -> dict[str, Platform]:
+    """With ``delivery`` set: only the delivery stack, whose stages hold the platforms the pipeline deploys.
+
+    The pipeline is then the one deployer of those stacks (a ``cdk deploy --all`` from a laptop would write
+    the same stacks with versions nobody approved); ``-c delivery=`` (empty) gives the plain platform back.
+    """
+    for key in ("stages", "model_package_arn"):
+        if context.get(key) not in (None, "", []):
+            raise invalid("config", key, context[key], "unset with delivery: delivery.stages selects the stages, "
+                          "serving.<stage>.model_package_arn or an approval (approved_packages) the versions")
+    region = config.delivery.region or config.region
+    configs = {s: PlatformConfig.from_context({**context, "stage": s, **({"region": region} if region else {})})
+               for s in config.delivery.stages}
+    stack = DeliveryStack(app, delivery_stack_name(config), config=config, delivery=config.delivery,
+                          build=build_platform, stage_configs=configs)
+    return {s: stage.platform for s, stage in stack.stages.items()}
+
+
+def enable_nag(scope: Construct, *, packs: Iterable[str] = ()) -> None:
     """Check every template under ``scope`` with cdk-nag's AwsSolutions pack during synthesis.
 
     Any finding the library has not acknowledged (with a reason) fails
-    ``cdk synth``; the report is ``cdk.out/validation-report.json``. Call it
-    once on the ``App`` (or a ``Stage``) of an own app, as ``app.py`` does.
+    ``cdk synth``; the report is ``cdk.out/validation-report.json``. ``packs``
+    (``hipaa``, ``nist-800-53-r5``, ``pci-dss-3.2.1`` or ``all``) adds those
+    packs and renders the IAM policies under ``scope`` (nested Stages included)
+    as customer managed policies, which the packs ask for. Call it once on the
+    ``App`` (or a ``Stage``) of an own app after everything is built, as
+    ``app.py`` does.
     """
     Validations.of(scope).add_plugins(AwsSolutionsChecks(scope))
+    if add_nag_packs(scope, packs):
+        use_customer_managed_policies(scope)

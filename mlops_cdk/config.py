@@ -33,12 +33,19 @@ from ._validation import (
 )
 from ._context import coerce
 from ._data.regions_generated import CFN_LINT_VERSION, KNOWN_REGIONS
+from .compliance import parse_packs
 from .lambdas._shared import contract
-from .settings import DEFAULT_SERVING, STAGES, StageServing
+from .settings import STAGES, StageServing
 from .settings.bias import BiasFacet, bias_facets
 from .settings.budget import BudgetSettings
+from .settings.delivery import DeliverySettings
+from .settings.guardrails import require_permissions_boundary, require_role_path
+from .settings.network import NetworkSettings, network_settings
+from .settings.replication import ReplicationSettings
+from .settings.studio import StudioSettings
 from .settings.explainability import Explainability
 from .settings.schedule import schedule_expression
+from .settings.serving_resolution import ServingResolution
 
 # The library's own checkers, SageMaker Model Monitor (closed to new customers), or both (see MonitoringStack).
 MONITORING_MODES = ("own", "model_monitor", "both")
@@ -60,7 +67,7 @@ def _fail(key: str, value: Any, allowed: str) -> ValueError:
 
 
 @dataclasses.dataclass(frozen=True)
-class PlatformConfig:
+class PlatformConfig(ServingResolution):
     """Settings for one model of the platform at one stage.
 
     Attributes:
@@ -105,6 +112,19 @@ class PlatformConfig:
         region: the region every stack deploys to; unset, templates are region-agnostic (deploy anywhere,
             parts a region lacks are left out or refused there at deploy time). Set, synth refuses at once
             what the region lacks.
+        delivery: :class:`DeliverySettings` (or its JSON): the delivery pipeline that tests, lints and promotes
+            the platform dev -> staging -> prod; set, ``build_app`` builds only the delivery stack.
+        approved_packages: stage -> model package version approved in the registry (the delivery pipeline's
+            synth step passes them); an explicit ``serving.<stage>.model_package_arn`` wins.
+        network: ``none`` (default), ``create`` / ``{"create": {"cidr", "max_azs"}}``, or an existing VPC
+            ``{"vpc_id", "subnet_ids", "availability_zones", "security_group_ids"}``: where every Lambda, job and
+            endpoint runs; a ``CreateNetwork``, ``ExistingNetwork`` or ``None`` after construction.
+        compliance_packs: ``hipaa``, ``nist-800-53-r5``, ``pci-dss-3.2.1`` or ``all``: cdk-nag packs checked at
+            synth next to AwsSolutions (with them, IAM policies become customer managed).
+        replication: :class:`ReplicationSettings` (or ``{"bucket_arn", "key_arn"}``): S3 Replication of the
+            data bucket.
+        studio: :class:`StudioSettings` (or its JSON): a VPC-only SageMaker Studio domain; needs ``network``.
+        permissions_boundary, role_path: applied to every IAM role the platform creates (one Aspect).
         drift_threshold, drift_warning_threshold: PSI at which a feature counts as drifted
             (alarm, retraining) and worth a warning; ``0 < warning < threshold <= 1``.
         drift_window_hours: how much captured traffic each drift check reads (and how often it runs), 1-24.
@@ -145,6 +165,14 @@ class PlatformConfig:
     explainability: Explainability | None = None
     region: str | None = None
     budget: BudgetSettings | None = None
+    network: NetworkSettings | None = None
+    compliance_packs: tuple[str, ...] = ()
+    replication: ReplicationSettings | None = None
+    delivery: DeliverySettings | None = None
+    approved_packages: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    studio: StudioSettings | None = None
+    permissions_boundary: str | None = None
+    role_path: str | None = None
     # What makes two schedules equal (aws-cdk-lib objects compare by identity).
     _schedule_key: tuple[str, str | None] = dataclasses.field(init=False, repr=False, default=("", None))
 
@@ -176,6 +204,8 @@ class PlatformConfig:
         self._validate_quality_monitoring()
         if self.budget is not None:
             object.__setattr__(self, "budget", BudgetSettings.from_mapping(self.budget, path="budget."))
+        object.__setattr__(self, "network", network_settings(self.network))
+        self._resolve_platform_options()
         if self.region == "":
             object.__setattr__(self, "region", None)
         if self.region is not None and not (isinstance(self.region, str) and _REGION_RE.match(self.region)):
@@ -207,6 +237,25 @@ class PlatformConfig:
                             f"rows of {len(self.monitoring_features)} values, one per monitoring_features column")
             object.__setattr__(self, "explainability", explainability)
 
+    def _resolve_platform_options(self) -> None:
+        """Delivery, Studio and the IAM guardrails: settings objects from their JSON, empty strings as unset."""
+        object.__setattr__(self, "compliance_packs", parse_packs(self.compliance_packs))
+        for key, kind in (("delivery", DeliverySettings), ("studio", StudioSettings),
+                          ("replication", ReplicationSettings)):
+            value = getattr(self, key)
+            if value is not None:
+                object.__setattr__(self, key, kind.from_mapping(value, path=f"{key}."))
+        if self.delivery is not None and self.delivery.region is not None and self.region not in (None, self.delivery.region):
+            raise _fail("delivery.region", self.delivery.region, f"unset or the platform's region {self.region!r}")
+        if self.studio is not None and self.network is None:
+            raise _fail("studio", "(set)", "a configured network: Studio runs VPC-only; set 'network' to 'create' "
+                        "or an existing VPC, or remove 'studio'")
+        for key, check in (("permissions_boundary", require_permissions_boundary), ("role_path", require_role_path)):
+            if getattr(self, key) == "":
+                object.__setattr__(self, key, None)
+            if getattr(self, key) is not None:
+                check("config", key, getattr(self, key))
+
     def _validate_names(self) -> None:
         for key in ("project_name", "model_name"):
             value = getattr(self, key)
@@ -221,46 +270,6 @@ class PlatformConfig:
                 key, getattr(self, key),
                 f"project_name, model_name and stage joined by '-' of at most {MAX_PREFIX} characters "
                 f"(bucket names carry account and region too); {self.prefix!r} has {len(self.prefix)}",
-            )
-
-    def _resolve_serving(self) -> None:
-        raw = {} if self.serving is None else self.serving
-        if not isinstance(raw, Mapping):
-            raise _fail("serving", raw, 'a JSON object of stage -> settings, e.g. {"prod": {"instance_count": 3}}')
-        for stage in raw:
-            if stage not in STAGES:
-                raise _fail(f"serving.{stage}", raw[stage], "settings under a stage key: " + " | ".join(STAGES))
-        resolved = {
-            stage: StageServing.from_mapping(raw[stage], path=f"serving.{stage}.", base=DEFAULT_SERVING[stage])
-            if raw.get(stage) is not None else DEFAULT_SERVING[stage]
-            for stage in STAGES
-        }
-        package = None if self.model_package_arn == "" else self.model_package_arn
-        if package is not None:
-            resolved[self.stage] = StageServing.from_mapping(
-                {"model_package_arn": package}, path="", base=resolved[self.stage])
-        for stage, settings in resolved.items():
-            self._check_package_source(stage, settings, "model_package_arn" if package and stage == self.stage
-                                       else f"serving.{stage}.model_package_arn")
-        object.__setattr__(self, "model_package_arn", package)
-        object.__setattr__(self, "serving", resolved)
-
-    def _check_package_source(self, stage: str, settings: StageServing, package_key: str) -> None:
-        """A version of another stage's registry needs that stage's bucket: ``model_source_stage`` must say so."""
-        package = settings.model_package_arn
-        if package is None:
-            return
-        match = contract.MODEL_PACKAGE_VERSION_RE.fullmatch(package) or \
-            contract.MODEL_PACKAGE_GROUP_OF_ARN_RE.search(package)
-        owner = next((s for s in STAGES if match and match.group("group") == self.prefix_of(s)), None)
-        if owner is None:
-            return  # a group this platform did not create: nothing to compare
-        source = settings.model_source_stage or stage
-        if source != owner:
-            raise _fail(
-                f"serving.{stage}.model_source_stage", settings.model_source_stage,
-                f"'{owner}': {package_key} is a version of the {owner} stage's model package group "
-                f"{match.group('group')!r}, whose artifacts are in the {owner} stage's bucket",
             )
 
     # ---------------------------------------------------------------- derived
@@ -285,8 +294,11 @@ class PlatformConfig:
 
     def data_bucket_name(self, stage: str | None = None) -> str:
         """The platform bucket's name, ``<prefix>-<account>-<region>``: unique per account and region,
-        predictable for scripts and notebooks, and how a stage finds another stage's bucket."""
-        return f"{self.prefix_of(stage or self.stage)}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+        predictable for scripts and notebooks, and how a stage finds another stage's bucket (in the account
+        ``delivery.accounts`` gives that stage, else in this one)."""
+        stage = stage or self.stage
+        other = self.delivery.account_of(stage) if self.delivery is not None and stage != self.stage else None
+        return f"{self.prefix_of(stage)}-{other or Aws.ACCOUNT_ID}-{Aws.REGION}"
 
     @property
     def termination_protection(self) -> bool:

@@ -44,6 +44,8 @@ FUNCTION_ENV = {
                         "METRIC_NAMESPACE", "INFERENCE_ATTRIBUTE", "PROBABILITY_ATTRIBUTE", "GROUND_TRUTH_BUCKET",
                         "GROUND_TRUTH_PREFIX", "FEATURE_NAMES", "BIAS_FACETS", "BIAS_DRIFT_THRESHOLD",
                         "BIAS_BASELINE_S3_URI"),
+    "approved_package_recorder": ("MODEL_PACKAGE_GROUP_ARN", "STAGE_PARAMETERS", "STATE_PARAMETER", "PIPELINE_NAME",
+                                  "TOPIC_ARN"),
 }
 REQUIRED = {
     "model_approval": FUNCTION_ENV["model_approval"],
@@ -54,6 +56,7 @@ REQUIRED = {
     "baseline_publisher": FUNCTION_ENV["baseline_publisher"],
     "quality_checker": ("CHECK", "CAPTURE_BUCKET", "CAPTURE_PREFIX", "ENDPOINT_NAME", "MODEL_NAME", "REPORT_BUCKET",
                         "REPORT_PREFIX", "PROBLEM_TYPE"),
+    "approved_package_recorder": ("MODEL_PACKAGE_GROUP_ARN", "STAGE_PARAMETERS", "STATE_PARAMETER", "PIPELINE_NAME"),
 }
 
 

@@ -41,6 +41,20 @@ def templates(assembly: pathlib.Path) -> list[pathlib.Path]:
     return sorted(assembly.rglob("*.template.json"))
 
 
+def stack_label(path: pathlib.Path) -> str:
+    """How the summary names a template: its stack name, prefixed by the stage for a nested assembly
+    (``assembly-<stage>/``), whose artifact ids (the file names) are long and hashed."""
+    name = path.name.removesuffix(".template.json")
+    manifest = path.parent / "manifest.json"
+    if not path.parent.name.startswith("assembly-") or not manifest.exists():
+        return name
+    for artifact in json.loads(manifest.read_text()).get("artifacts", {}).values():
+        properties = artifact.get("properties", {})
+        if properties.get("templateFile") == path.name:
+            name = properties.get("stackName", name)
+    return f"{path.parent.name.removeprefix('assembly-')}/{name}"
+
+
 def main(argv: list[str]) -> int:
     assembly = pathlib.Path(argv[1] if len(argv) > 1 else "cdk.out")
     paths = templates(assembly)
@@ -52,9 +66,9 @@ def main(argv: list[str]) -> int:
         findings = lint_template(path)
         failures += len(findings)
         for finding in findings:
-            print(f"{path.name}: {finding}", file=sys.stderr)
+            print(f"{stack_label(path)}: {finding}", file=sys.stderr)
         resources = len(json.loads(path.read_text()).get("Resources", {}))
-        rows.append((path.name.removesuffix(".template.json"), resources, path.stat().st_size / 1024, len(findings)))
+        rows.append((stack_label(path), resources, path.stat().st_size / 1024, len(findings)))
     width = max(len(r[0]) for r in rows + [("stack",)])
     print(f"{'stack':<{width}}  {'resources':>9}  {'template KB':>11}  {'cfn-lint':>8}")
     for name, resources, kb, findings in rows:

@@ -15,13 +15,17 @@ import jsii
 from aws_cdk import ArnFormat, Names, RemovalPolicy, Resource, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
 from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
 from ..._nag import acknowledge_grant_wildcards
 from ..._validation import invalid, is_token, require_choice, require_description, require_sagemaker_name
 from ...lambdas._shared import contract
+from . import _registry_sharing as sharing
 
 _OWNER = "ModelRegistry"
 
@@ -157,6 +161,52 @@ class _ModelRegistryBase(Resource):
         """Review the group's versions and change their approval status."""
         return self._grant_versions(grantee, ["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"])
 
+    # --------------------------------------------------------- other accounts
+    def grant_cross_account_read(
+        self,
+        account_ids: Sequence[str],
+        *,
+        artifact_bucket: s3.IBucket,
+        artifact_prefix: str,
+        artifact_key: kms.IKey | None = None,
+    ) -> None:
+        """Let ``account_ids`` find, describe and deploy this group's versions (account roots, read only).
+
+        Adds the group's resource policy statement (``sagemaker:DescribeModelPackageGroup``,
+        ``DescribeModelPackage``, ``ListModelPackages`` on the group and its versions),
+        ``s3:GetObject`` under ``artifact_prefix`` of ``artifact_bucket`` (and ``s3:ListBucket``
+        of that prefix) to the bucket policy, and ``kms:Decrypt``/``kms:DescribeKey`` through S3
+        to the policy of ``artifact_key`` (default: the bucket's key). A policy this app cannot
+        change (an imported group, bucket or key) gets a synth warning with the exact statements
+        to add where it is owned. Each account then grants its own roles the same actions.
+        """
+        accounts = sharing.require_accounts(self, "account_ids", account_ids)
+        missing = sharing.share_artifacts(self, accounts, artifact_bucket, artifact_prefix, artifact_key)
+        if not self._add_read_accounts(accounts):
+            missing.insert(0, sharing.group_policy_missing(self, accounts, self._group_arn, self._package_arn_pattern))
+        sharing.warn(self, missing)
+
+    def forward_approval_events(
+        self,
+        target_bus: events.IEventBus,
+        *,
+        id: str = "ForwardApprovalEvents",
+        statuses: Iterable[str] = ("Approved", "Rejected"),
+        alert_topic: sns.ITopic | None = None,
+    ) -> events.Rule:
+        """A rule sending this group's approval changes to ``target_bus`` (another account's bus).
+
+        EventBridge puts the events with a role allowed ``events:PutEvents`` on that bus; events
+        it cannot deliver wait in an encrypted dead-letter queue (``<id>DeadLetters``), alarmed to
+        ``alert_topic`` if given. The receiving bus's policy must allow this account
+        (``AWS::Events::EventBusPolicy`` in the other account). See :meth:`default_event_bus`.
+        """
+        return sharing.forward_events(self, id, self.approval_change_pattern(statuses), target_bus, alert_topic,
+                                      f"Approval changes of {self._name}, forwarded to another account")
+
+    def _add_read_accounts(self, accounts: Sequence[str]) -> bool:
+        return False  # a group created elsewhere: its policy is not this app's
+
     def _grant_versions(self, grantee: iam.IGrantable, actions: list[str]) -> iam.Grant:
         grant = iam.Grant.add_to_principal(grantee=grantee, actions=actions,
                                            resource_arns=[self._package_arn_pattern])
@@ -179,7 +229,9 @@ class ModelRegistry(_ModelRegistryBase):
     describe the group and describe, list, register and update its versions.
     ARNs are formatted from the name (so the group's own policy can name it
     without a circular reference); SageMaker keeps the name's case in them.
-    Tag it with ``Tags.of``.
+    Tag it with ``Tags.of``. For deployment from other accounts, see
+    :meth:`grant_cross_account_read` (read-only sharing of versions, artifacts
+    and key) and :meth:`forward_approval_events`.
 
     Args:
         model_package_group_name: default: a unique name generated from the construct path.
@@ -216,6 +268,7 @@ class ModelRegistry(_ModelRegistryBase):
             stack.format_arn(service="sagemaker", resource="model-package", resource_name=f"{name}/*"),
         )
         self.cross_account_ids = accounts
+        self.cross_account_readers: tuple[str, ...] = ()
         # "Group", not "Resource": the construct path of the first release (deployed data keeps its logical id).
         self.model_package_group = sagemaker.CfnModelPackageGroup(
             self,
@@ -233,6 +286,11 @@ class ModelRegistry(_ModelRegistryBase):
 
     # ------------------------------------------------------------- importers
     @staticmethod
+    def default_event_bus(scope: Construct, id: str, account_id: str, region: str | None = None) -> events.IEventBus:
+        """The default event bus of another account (``region``: default this stack's), for :meth:`forward_approval_events`."""
+        return sharing.default_event_bus(scope, id, account_id, region)
+
+    @staticmethod
     def from_model_package_group_name(scope: Construct, id: str, model_package_group_name: str) -> IModelRegistry:
         """A group of this stack's account and region, by name (it need not exist yet)."""
         require_sagemaker_name(_OWNER, "model_package_group_name", model_package_group_name,
@@ -245,14 +303,25 @@ class ModelRegistry(_ModelRegistryBase):
         return _ImportedModelRegistry(scope, id, arn=model_package_group_arn)
 
     # --------------------------------------------------------------- internals
+    def _add_read_accounts(self, accounts: Sequence[str]) -> bool:
+        self.cross_account_readers = tuple(dict.fromkeys((*self.cross_account_readers, *accounts)))
+        self.model_package_group.model_package_group_policy = self._resource_policy()
+        return True
+
     def _resource_policy(self) -> iam.PolicyDocument:
-        principals = [iam.AccountPrincipal(account) for account in self.cross_account_ids]
-        return iam.PolicyDocument(statements=[
-            iam.PolicyStatement(sid="CrossAccountModelPackageGroup", principals=principals,
-                                actions=list(CROSS_ACCOUNT_GROUP_ACTIONS), resources=[self._group_arn]),
-            iam.PolicyStatement(sid="CrossAccountModelPackages", principals=principals,
-                                actions=list(CROSS_ACCOUNT_PACKAGE_ACTIONS), resources=[self._package_arn_pattern]),
-        ])
+        statements = []
+        if self.cross_account_ids:
+            principals = [iam.AccountPrincipal(account) for account in self.cross_account_ids]
+            statements += [
+                iam.PolicyStatement(sid="CrossAccountModelPackageGroup", principals=principals,
+                                    actions=list(CROSS_ACCOUNT_GROUP_ACTIONS), resources=[self._group_arn]),
+                iam.PolicyStatement(sid="CrossAccountModelPackages", principals=principals,
+                                    actions=list(CROSS_ACCOUNT_PACKAGE_ACTIONS), resources=[self._package_arn_pattern]),
+            ]
+        if self.cross_account_readers:
+            statements.append(sharing.read_statement(self.cross_account_readers, self._group_arn,
+                                                     self._package_arn_pattern))
+        return iam.PolicyDocument(statements=statements)
 
 
 class _ImportedModelRegistry(_ModelRegistryBase):

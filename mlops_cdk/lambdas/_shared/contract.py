@@ -166,3 +166,19 @@ MAX_DRIFT_THRESHOLD = 1.0
 METRIC_PATH_RE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 MAX_METRIC_PATH = 256
 COMPARISONS = ("GreaterThanOrEqualToThreshold", "LessThanOrEqualToThreshold")
+
+# ------------------------------------------------------------------ deploy on approval
+# Value of an approved-package SSM parameter while no version is recorded (set by the template; the
+# delivery pipeline's synth step reads it as "no package": the stage keeps its configured one).
+NO_APPROVED_PACKAGE = "none"
+# The approval trigger's record of the versions it deployed, newest (the current one) first: the
+# candidates, in order, for a return when the current one is rejected.
+MAX_DEPLOYED_HISTORY = 10
+# The parts of a model package group's ARN and of a version's ARN: the approval trigger acts only on
+# versions of its own group (same partition, region, account and name), whichever account forwarded the event.
+MODEL_PACKAGE_GROUP_ARN_PARTS_RE = re.compile(
+    rf"^arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{{12}}):"
+    rf"model-package-group/(?P<group>{_GROUP})$")
+MODEL_PACKAGE_ARN_PARTS_RE = re.compile(
+    rf"^arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{{12}}):"
+    rf"model-package/(?P<group>{_GROUP})/(?P<version>\d{{1,9}})$")
