@@ -363,3 +363,69 @@ def test_code_pipeline_is_the_built_pipeline_and_no_stage_comes_after_it(scratch
     assert pipeline.code_pipeline.node.path == built.node.path  # a second read does not build again (that raises)
     with pytest.raises(ValueError, match=r"^DeliveryPipeline 'stage'"):
         pipeline.add_platform_stage(PlatformStage(scratch, "BuiltProd", build=_one_bucket))
+
+
+# ---------------------------------------------------------------- deploy on approval, wired by the stack
+def test_approving_a_version_of_devs_registry_records_it_for_every_stage_and_starts_this_pipeline(template):
+    resources = template["Resources"]
+    parameters = {r["Properties"]["Name"]: r["Properties"]["Value"] for r in resources.values()
+                  if r["Type"] == "AWS::SSM::Parameter"}
+    for stage in ACCOUNTS:  # the parameters the synth step reads, created with "no package yet"
+        assert parameters[f"/mlops-cdk/mlops/fraud-detection/{stage}/approved-model-package"] == "none"
+    (rule,) = [r for r in resources.values() if r["Type"] == "AWS::Events::Rule"
+               and "SageMaker Model Package State Change" in json.dumps(r["Properties"].get("EventPattern", {}))]
+    assert "mlops-fraud-detection-dev" in json.dumps(rule["Properties"]["EventPattern"])
+    (function,) = [r for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"
+                   and "DeployOnApproval" in k]
+    env = function["Properties"]["Environment"]["Variables"]
+    assert ACCOUNTS["dev"] in json.dumps(env["MODEL_PACKAGE_GROUP_ARN"])  # dev's registry, in dev's account
+    assert "Ref" in json.dumps(env["PIPELINE_NAME"]) or STACK in json.dumps(env["PIPELINE_NAME"])
+
+
+def test_this_accounts_default_bus_accepts_the_approval_events_devs_account_forwards(template):
+    (policy,) = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Events::EventBusPolicy"]
+    assert policy["EventBusName"] == "default"
+    assert policy["Statement"]["Action"] == "events:PutEvents"
+    assert ACCOUNTS["dev"] in json.dumps(policy["Statement"]["Principal"])
+    assert all(a not in json.dumps(policy) for a in (ACCOUNTS["staging"], ACCOUNTS["prod"]))
+
+
+@pytest.fixture(scope="module")
+def dev_registry():
+    """Dev's foundation and model build with delivery configured: what app_builder shares for the pipeline."""
+    from mlops_cdk.app_builder import _share_registry
+    from mlops_cdk.stacks.foundation import FoundationStack
+    from mlops_cdk.stacks.model_build import ModelBuildStack
+
+    context = {**reference_context(), "delivery": DELIVERY}
+    config = PlatformConfig.from_context(context)
+    app = App(context=context)
+    foundation = FoundationStack(app, "Foundation", config=config)
+    model_build = ModelBuildStack(app, "ModelBuild", config=config, resources=foundation.resources)
+    _share_registry(config, model_build, foundation.resources)
+    return config, app.synth().get_stack_by_name("ModelBuild").template
+
+
+def test_devs_registry_lets_the_other_stage_accounts_and_the_pipeline_account_read_its_versions(dev_registry):
+    config, template = dev_registry
+    (group,) = resources_of_type(template, "AWS::SageMaker::ModelPackageGroup").values()
+    policy = json.dumps(group["Properties"]["ModelPackageGroupPolicy"])
+    for account in (ACCOUNTS["staging"], ACCOUNTS["prod"], PIPELINE_ACCOUNT):
+        assert account in policy
+    assert ACCOUNTS["dev"] not in policy and "sagemaker:DescribeModelPackage" in policy
+    assert "sagemaker:CreateModelPackage" not in policy and "sagemaker:UpdateModelPackage" not in policy
+
+
+def test_devs_approval_events_go_to_the_pipeline_accounts_default_bus(dev_registry):
+    config, template = dev_registry
+    rules = [r["Properties"] for r in resources_of_type(template, "AWS::Events::Rule").values()
+             if any(PIPELINE_ACCOUNT in json.dumps(t.get("Arn")) for t in r["Properties"].get("Targets", []))]
+    (rule,) = rules
+    assert rule["EventPattern"]["detail-type"] == ["SageMaker Model Package State Change"]
+    assert config.model_package_group_name in json.dumps(rule["EventPattern"])
+
+
+def test_another_stages_bucket_is_found_in_that_stages_account():
+    config = PlatformConfig.from_context({**reference_context(), "stage": "staging", "delivery": DELIVERY})
+    assert config.data_bucket_name("dev").startswith(f"mlops-fraud-detection-dev-{ACCOUNTS['dev']}-")
+    assert ACCOUNTS["staging"] not in config.data_bucket_name()  # its own: the deploying account's token

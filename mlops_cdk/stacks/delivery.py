@@ -142,9 +142,13 @@ class DeliveryStack(Stack):
                                     account=registry_account or Aws.ACCOUNT_ID, region=region or Aws.REGION)
         registry = ModelRegistry.from_model_package_group_arn(self, "ApprovedModels", group_arn)
         if registry_account is not None and registry_account != self.delivery.pipeline_account:
-            events.CfnEventBusPolicy(self, "ApprovalEventsFromRegistryAccount", event_bus_name="default",
-                                     statement_id=f"mlops-approvals-{registry_account}",
-                                     action="events:PutEvents", principal=registry_account)
+            events.CfnEventBusPolicy(
+                self, "ApprovalEventsFromRegistryAccount", event_bus_name="default",
+                statement_id=f"mlops-approvals-{registry_account}",
+                statement={"Effect": "Allow", "Action": "events:PutEvents",
+                           "Principal": {"AWS": f"arn:{Aws.PARTITION}:iam::{registry_account}:root"},
+                           "Resource": self.format_arn(service="events", resource="event-bus",
+                                                       resource_name="default")})
         return ApprovalDeployTrigger(
             self, "DeployOnApproval", registry=registry, pipeline=self.delivery_pipeline.code_pipeline,
             stages=list(self.delivery.stages), project_name=self.config.project_name,
