@@ -1,20 +1,16 @@
-"""PlatformGuardrails on the reference platform: a boundary and a path on every IAM role, tags on every taggable resource."""
-
-import json
+"""PlatformGuardrails: a boundary and a path on every IAM role, nested stages and raw provider roles included."""
 
 import pytest
 from aws_cdk import App, RemovalPolicy, Stack, Stage
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
-from mlops_cdk.app_builder import build_app
 from mlops_cdk.constructs.common.guardrails import PlatformGuardrails
 from mlops_cdk.settings.guardrails import require_permissions_boundary, require_role_path, role_resource_name
 from tests.harness import resources_of_type, synth
 
 BOUNDARY_NAME = "mlops-boundary"
 ROLE_PATH = "/mlops/platform/"
-TAGS = {"cost-center": "42", "owner": "risk-team"}
 BOUNDARY_ARN = "arn:aws:iam::111122223333:policy/guardrails/ml-boundary"
 
 
@@ -23,53 +19,8 @@ def boundary_of_name(name):
     return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, f":policy/{name}"]]}
 
 
-@pytest.fixture(scope="module")
-def platform():
-    """The reference platform built from context with both guardrail keys and extra tags (one synth, no cdk-nag):
-    build_app applies the guardrails the configuration names."""
-    context = {"permissions_boundary": BOUNDARY_NAME, "role_path": ROLE_PATH, "tags": TAGS}
-    return synth(build_app, context=context, nag=False)
-
-
-def test_every_role_of_every_template_has_the_boundary_and_the_path(platform):
-    roles = {(stack, logical_id): role for stack, template in platform.stacks.items()
-             for logical_id, role in resources_of_type(template, "AWS::IAM::Role").items()}
-    assert len(roles) >= 10  # aws-cdk-lib's own (provider) roles: test_nested_stages_and_raw_provider_roles...
-    missing = {key: {k: role["Properties"].get(k) for k in ("PermissionsBoundary", "Path")} for key, role in roles.items()
-               if role["Properties"].get("PermissionsBoundary") != boundary_of_name(BOUNDARY_NAME)
-               or role["Properties"].get("Path") != ROLE_PATH}
-    assert missing == {}
-
-
-def test_the_overridden_roles_are_valid_cloudformation(platform):
-    assert platform.lint("mlops-fraud-detection-dev-foundation") == []
-
-
-def test_roles_are_referenced_not_rebuilt_from_their_names(platform):
-    """A path changes a role's ARN: nothing may spell a role ARN from a name (':role/<name>') instead of GetAtt."""
-    for stack, template in platform.stacks.items():
-        text = json.dumps(template)
-        assert ":role/" not in text, stack
-
-
-def test_tags_reach_every_taggable_resource(platform):
-    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
-
-    expected = {"project": "mlops", "model": "fraud-detection", "stage": "dev", **TAGS}
-    untagged, checked = [], 0
-    for stack, template in platform.stacks.items():
-        for logical_id, resource in template["Resources"].items():
-            if resource["Type"].startswith("Custom::") or resource["Type"] == "AWS::CDK::Metadata":
-                continue
-            schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region="us-east-1", resource_type=resource["Type"])
-            if not (schema.schema.get("tagging") or {}).get("taggable"):
-                continue
-            checked += 1
-            tags = resource.get("Properties", {}).get("Tags")
-            pairs = ({t["Key"]: t["Value"] for t in tags} if isinstance(tags, list) else tags) or {}
-            if not expected.items() <= pairs.items():
-                untagged.append(f"{stack}/{logical_id} ({resource['Type']})")
-    assert checked >= 20 and untagged == []
+# The reference platform with both keys (and extra tags) is synthesized once, in tests/test_network.py, together
+# with network=create and every compliance pack: its guardrail tests live there ("guardrails on the platform").
 
 
 def test_nested_stages_and_raw_provider_roles_get_the_guardrails_too():

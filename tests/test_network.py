@@ -16,7 +16,7 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_ec2 as ec2
 
-from mlops_cdk.app_builder import build_app
+from mlops_cdk.app_builder import build_app, enable_nag
 from mlops_cdk.config import PlatformConfig
 from mlops_cdk.constructs.build.pipeline_definition import PipelineDefinition
 from mlops_cdk.constructs.build.sagemaker_pipeline import SageMakerPipeline
@@ -27,6 +27,12 @@ from mlops_cdk.settings.network import CreateNetwork, ExistingNetwork, network_s
 from mlops_cdk.stacks.foundation import FoundationStack
 from mlops_cdk.stacks.serving import ServingStack
 from tests.harness import own_resources, reference_context, resources_of_type, synth
+from tests.test_guardrails import boundary_of_name
+
+# What tests/test_guardrails.py checks on the networked platform.
+BOUNDARY_NAME, ROLE_PATH = "mlops-boundary", "/mlops/platform/"
+TAGS = {"managed-by": "mlops-cdk", "cost-center": "42", "owner": "risk-team"}
+GUARDRAILS = {"permissions_boundary": BOUNDARY_NAME, "role_path": ROLE_PATH, "tags": TAGS}
 from tools.lint_templates import lint_template
 
 PACKAGE = "arn:aws:sagemaker:us-east-1:111122223333:model-package/mlops-fraud-detection/3"
@@ -49,13 +55,16 @@ NETWORKED_DEFINITION = json.dumps({"Version": "2020-12-01", "Steps": [{"Name": "
 
 @pytest.fixture(scope="module")
 def built():
+    # The issue's "regulated" combination in one synth: network=create with every compliance pack, plus the
+    # IAM guardrails and extra tags (tests/test_guardrails.py asserts those on this same platform).
     context = {**reference_context(), "network": "create", "serving": {"dev": {"model_package_arn": PACKAGE}},
                "monitoring_mode": "both", "ground_truth_s3_uri": "s3://labels-bucket/fraud/",
-               "explainability": {"shap_baseline": [[0] * 9]}}
+               "explainability": {"shap_baseline": [[0] * 9]}, "compliance_packs": "all", **GUARDRAILS}
     handles = {}
 
     def build(app: App) -> None:
         handles["platform"] = build_app(app, context)["dev"]
+        enable_nag(app, packs=handles["platform"].config.compliance_packs)
         handles["bare"] = PlatformNetwork(Stack(app, "BareNetwork"), "Network", cidr=BARE_CIDR, max_azs=3)
         existing = Stack(app, "ExistingNetwork")
         given = PlatformNetwork.from_existing(existing, "Given", **EXISTING, availability_zones=["eu-west-1a", "eu-west-1b"],
@@ -70,7 +79,7 @@ def built():
         handles["foundation"] = FoundationStack(app, "ExistingFoundation",
                                                 config=PlatformConfig(project_name="team", network=EXISTING))
 
-    return synth(build), handles
+    return synth(build, nag=False), handles
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +218,9 @@ def test_no_role_uses_the_managed_vpc_access_policy_and_lambda_roles_manage_thei
     text = json.dumps(platform)
     assert "AWSLambdaVPCAccessExecutionRole" not in text
     gate = platform[f"{PREFIX}-retraining"]
-    actions = {a for policy in _resources(gate, "AWS::IAM::Policy").values()
+    policies = {**_resources(gate, "AWS::IAM::Policy"), **_resources(gate, "AWS::IAM::ManagedPolicy")}
+    assert policies and not _resources(gate, "AWS::IAM::Policy")  # the packs: customer managed policies only
+    actions = {a for policy in policies.values()
                for s in policy["Properties"]["PolicyDocument"]["Statement"]
                for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
     assert {"ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces",
@@ -271,10 +282,12 @@ def test_the_endpoints_model_runs_in_the_network(platform, network_subnets):
 
 
 def test_the_networked_platform_is_nag_and_lint_clean(built):
-    """cdk-nag over the whole app; cfn-lint over every template the network changes, in one region (the
+    """cdk-nag (AwsSolutions and every compliance pack: the issue's `-c compliance_packs=all -c network=create`)
+    over the whole app; cfn-lint over every template the network changes, in one region (the
     network's resource types exist in every region; tests/test_app.py lints the platform across regions)."""
     result, _ = built
-    assert result.nag_findings == []
+    assert [f for f in result.nag_findings if f" at {PREFIX}" in f] == []  # the platform: every pack
+    assert [f for f in result.nag_findings if f.startswith("AwsSolutions")] == []  # the test's own stacks too
     changed = [name for name in result.stacks if name.startswith(PREFIX) and not name.endswith("-feature-store")]
     changed.append("ExistingNetwork")  # BareNetwork holds the foundation's construct, ExistingFoundation no network
     findings = {name: lint_template(result.template_paths[name], regions=("us-east-1",)) for name in changed}
@@ -371,3 +384,41 @@ def test_a_serverless_endpoint_cannot_join_the_network():
     config = PlatformConfig(serving={"dev": {"serverless": {}, "model_package_arn": PACKAGE}})
     with pytest.raises(ValueError, match=r"ServingStack 'config.serving.dev.serverless'"):
         ServingStack(app, "Serving", config=config, resources=resources)
+
+
+# ------------------------------------------------------------------ guardrails on the platform
+def test_every_role_of_every_template_has_the_boundary_and_the_path(platform):
+    roles = {(stack, logical_id): role for stack, template in platform.items()
+             for logical_id, role in resources_of_type(template, "AWS::IAM::Role").items()}
+    assert len(roles) >= 10  # aws-cdk-lib's own (provider) roles: test_nested_stages_and_raw_provider_roles...
+    missing = {key: {k: role["Properties"].get(k) for k in ("PermissionsBoundary", "Path")} for key, role in roles.items()
+               if role["Properties"].get("PermissionsBoundary") != boundary_of_name(BOUNDARY_NAME)
+               or role["Properties"].get("Path") != ROLE_PATH}
+    assert missing == {}
+
+
+def test_roles_are_referenced_not_rebuilt_from_their_names(platform):
+    """A path changes a role's ARN: nothing may spell a role ARN from a name (':role/<name>') instead of GetAtt."""
+    for stack, template in platform.items():
+        text = json.dumps(template)
+        assert ":role/" not in text, stack
+
+
+def test_tags_reach_every_taggable_resource(platform):
+    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
+
+    expected = {"project": "mlops", "model": "fraud-detection", "stage": "dev", **TAGS}
+    untagged, checked = [], 0
+    for stack, template in platform.items():
+        for logical_id, resource in template["Resources"].items():
+            if resource["Type"].startswith("Custom::") or resource["Type"] == "AWS::CDK::Metadata":
+                continue
+            schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region="us-east-1", resource_type=resource["Type"])
+            if not (schema.schema.get("tagging") or {}).get("taggable"):
+                continue
+            checked += 1
+            tags = resource.get("Properties", {}).get("Tags")
+            pairs = ({t["Key"]: t["Value"] for t in tags} if isinstance(tags, list) else tags) or {}
+            if not expected.items() <= pairs.items():
+                untagged.append(f"{stack}/{logical_id} ({resource['Type']})")
+    assert checked >= 20 and untagged == []

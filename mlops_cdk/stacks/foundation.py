@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Environment, Fn, RemovalPolicy, Stack, Tags
+from aws_cdk import CfnOutput, CfnResource, Environment, Fn, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -38,6 +38,21 @@ def apply_standard_tags(scope: Construct, config: PlatformConfig) -> None:
     """
     for key, value in config.standard_tags.items():
         Tags.of(scope).add(key, value)
+
+
+_RAW_TAGGABLE = ("AWS::IAM::Role", "AWS::Lambda::Function")
+
+
+def tag_custom_resource_providers(stack: Stack, config: PlatformConfig) -> None:
+    """aws-cdk-lib's custom-resource providers (``Custom::...Provider``: the VPC's default-security-group
+    cleanup) are raw ``CfnResource`` roles and functions, which ``Tags.of`` cannot reach: tag them directly."""
+    tags = [{"Key": key, "Value": value} for key, value in config.standard_tags.items()]
+    for provider in stack.node.children:
+        if not provider.node.id.startswith("Custom::"):
+            continue
+        for child in provider.node.children:
+            if type(child) is CfnResource and child.cfn_resource_type in _RAW_TAGGABLE:
+                child.add_property_override("Tags", tags)
 
 
 def stack_props(config: PlatformConfig, part: str, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -117,6 +132,7 @@ class FoundationStack(Stack):
                 name_prefix=config.prefix, anomaly_tag="project")
         self.network, self.placement = self._network(config)
         apply_standard_tags(self, config)
+        tag_custom_resource_providers(self, config)
 
         CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name, description="Platform data bucket")
         CfnOutput(self, "DataKeyArn", value=self.data_key.key_arn, description="KMS key of the data bucket")
