@@ -11,13 +11,14 @@ import tempfile
 import pytest
 
 from aws_cdk import App
+from aws_cdk.assertions import Match, Template
 
 from mlops_cdk import Platform, PlatformConfig
-from mlops_cdk.app_builder import build_app, selected_stages
+from mlops_cdk.app_builder import build_app, enable_nag, selected_stages
 from mlops_cdk.stacks.foundation import FoundationStack
 from mlops_cdk import regions
 from mlops_cdk._data import regions_generated
-from tests.harness import ROOT, assembly, logical_ids, reference_context, synth
+from tests.harness import ROOT, assembly, logical_ids, reference_context, resources_of_type, synth
 from tests.region_gates import MODEL_MONITOR_GAPS, MONITOR_TYPES, holds, mentions, region_gates, schema_types
 from tools.lint_templates import lint_template
 
@@ -90,15 +91,20 @@ def test_default_serving_deploys_no_endpoint_until_a_package_is_configured(platf
 @pytest.fixture(scope="module")
 def all_stages():
     """`-c stages=all` with one package version promoted to every stage, in mode 'both' with every Model Monitor job
-    the configuration can ask for (ground truth, a bias facet, explainability) next to the own checkers."""
+    the configuration can ask for (ground truth, a bias facet, explainability) next to the own checkers, checked by
+    every compliance pack (``compliance_packs=all``: AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1)."""
     context = {**reference_context(), "stages": "all",
                "serving": {stage: {"model_package_arn": PACKAGE} for stage in ("dev", "staging", "prod")},
                "monitoring_mode": "both", "ground_truth_s3_uri": "s3://labels-bucket/fraud/",
                "bias_facets": [{"facet": "customer_age", "values_or_threshold": [40], "label_values_or_threshold": [1]}],
-               "explainability": {"shap_baseline": [[0] * 9]}}
+               "explainability": {"shap_baseline": [[0] * 9]}, "compliance_packs": "all"}
     platforms = {}
-    result = synth(lambda app: platforms.update(build_app(app, context)))
-    return result, platforms
+
+    def build(app):
+        platforms.update(build_app(app, context))
+        enable_nag(app, packs=platforms["dev"].config.compliance_packs)
+
+    return synth(build, nag=False), platforms
 
 
 def test_stages_all_synthesizes_three_platforms(all_stages):
@@ -410,3 +416,39 @@ def test_stacks_that_work_everywhere_have_no_region_gate(all_stages):
     for part in ("foundation", "retraining"):
         template = all_stages[0].json(_prod(part))
         assert region_gates(template) == {} and set(template.get("Rules", {})) <= {"CheckBootstrapVersion"}
+
+
+# -------------------------------------------------------------- compliance packs (all stages)
+def test_no_inline_policy_is_left_and_stateful_resources_keep_their_ids(all_stages):
+    platform = all_stages[0]
+    for name, template in platform.stacks.items():
+        assert resources_of_type(template, "AWS::IAM::Policy") == {}, name
+    managed = [p for t in platform.stacks.values() for p in resources_of_type(t, "AWS::IAM::ManagedPolicy").values()]
+    assert managed and all(p["Properties"].get("Roles") for p in managed)
+    for stack, ids in RELEASED["all-stages-with-endpoints"].items():
+        now = logical_ids(platform.json(stack))
+        assert {k: v for k, v in ids.items() if now.get(k) != v} == {}, stack
+
+
+def test_logs_queues_and_functions_use_the_platforms_key(all_stages):
+    platform = all_stages[0]
+    for stage in ("dev", "staging", "prod"):
+        key = {"Fn::ImportValue": Match.string_like_regexp(f"^mlops-fraud-detection-{stage}-foundation:.*DataKey")}
+        for part in ("model-build", "monitoring", "retraining"):
+            template = Template.from_json(platform.json(f"mlops-fraud-detection-{stage}-{part}"))
+            for type_name, prop in (("AWS::Logs::LogGroup", "KmsKeyId"), ("AWS::SQS::Queue", "KmsMasterKeyId"),
+                                    ("AWS::Lambda::Function", "KmsKeyArn")):
+                count = len(template.find_resources(type_name))
+                assert count > 0
+                template.resource_properties_count_is(type_name, {prop: key}, count)
+
+
+def test_functions_reserve_concurrency_except_the_failure_notifier(all_stages):
+    platform = all_stages[0]
+    reserved = {}
+    for part in ("model-build", "monitoring", "retraining"):
+        functions = resources_of_type(platform.json(f"mlops-fraud-detection-prod-{part}"), "AWS::Lambda::Function")
+        reserved.update({k: f["Properties"].get("ReservedConcurrentExecutions") for k, f in functions.items()})
+    assert len(reserved) == 7  # approval, baselines, drift, quality and bias checkers, gate, failure notifier
+    assert {k: v for k, v in reserved.items() if v != 1} == {
+        next(k for k in reserved if k.startswith("NotificationsFailureNotifier")): None}

@@ -1,8 +1,8 @@
 """Compliance packs: the reference platform passes HIPAA Security, NIST 800-53 R5 and PCI DSS 3.2.1 (and AwsSolutions).
 
-Two synths: the reference platform (``stages=all`` with an endpoint and Model Monitor in every stage, plus the
-default one-stage app in a nested ``Stage``, as a delivery pipeline builds it) with every pack; and bare stacks
-for the encryption a ``PlatformFunction`` gets from its key.
+The reference platform with every pack is synthesized once for the whole suite: ``stages=all`` in tests/test_app.py
+(its compliance tests sit there) and one stage with ``network=create`` in tests/test_network.py. Here: pack names,
+and bare stacks for the encryption a ``PlatformFunction`` gets from its key.
 """
 
 from __future__ import annotations
@@ -10,80 +10,21 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_cdk import App, Duration, RemovalPolicy, Stack, Stage
+from aws_cdk import App, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Match
 
-from mlops_cdk.app_builder import build_app
 from mlops_cdk.config import PlatformConfig
 from mlops_cdk.compliance import PACKS, add_nag_packs, parse_packs, use_customer_managed_policies
 from mlops_cdk.constructs.common.platform_function import PlatformFunction
 from mlops_cdk.constructs.foundation.secure_bucket import SecureBucket
 from mlops_cdk.settings.replication import ReplicationSettings
 from mlops_cdk.stacks.foundation import FoundationStack
-from tests.harness import ACCOUNT, REGION, ROOT, logical_ids, reference_context, resources_of_type, synth
+from tests.harness import ACCOUNT, REGION, reference_context, resources_of_type, synth
 
-PACKAGE = "arn:aws:sagemaker:us-east-1:111122223333:model-package/mlops-fraud-detection/3"
-ALL_STAGES = {**reference_context(), "stages": "all", "monitoring_mode": "both",
-              "ground_truth_s3_uri": "s3://labels-bucket/fraud/",
-              "serving": {stage: {"model_package_arn": PACKAGE} for stage in ("dev", "staging", "prod")}}
-RELEASED = json.loads((ROOT / "tests" / "data" / "released_stateful_ids.json").read_text())["variants"]
-
-
-# ------------------------------------------------------------------ the reference platform
-@pytest.fixture(scope="module")
-def platform():
-    def build(app: App) -> None:
-        build_app(app, ALL_STAGES)
-        build_app(Stage(app, "OneStage"), reference_context())  # the default app, as a pipeline stage holds it
-        add_nag_packs(app, "all")
-        use_customer_managed_policies(app)
-    return synth(build)
-
-
-def test_every_pack_passes_on_every_stage_and_the_default_app(platform):
-    assert len(platform.stacks) == 24  # 3 stages and the nested default app, 6 stacks each
-    assert platform.nag_findings == [], "\n".join(platform.nag_findings)
-
-
-def test_no_inline_policy_is_left_and_stateful_resources_keep_their_ids(platform):
-    for name, template in platform.stacks.items():
-        assert resources_of_type(template, "AWS::IAM::Policy") == {}, name
-    managed = [p for t in platform.stacks.values() for p in resources_of_type(t, "AWS::IAM::ManagedPolicy").values()]
-    assert managed and all(p["Properties"].get("Roles") for p in managed)
-    for stack, ids in RELEASED["all-stages-with-endpoints"].items():
-        now = logical_ids(platform.json(stack))
-        assert {k: v for k, v in ids.items() if now.get(k) != v} == {}, stack
-
-
-def test_managed_policies_naming_another_stacks_role_lint_clean(platform):
-    """Model Monitor's job permissions, attached to the foundation's execution role (all 18 measured clean)."""
-    assert platform.lint("mlops-fraud-detection-prod-monitoring") == []
-
-
-def test_logs_queues_and_functions_use_the_platforms_key(platform):
-    for stage in ("dev", "staging", "prod"):
-        key = {"Fn::ImportValue": Match.string_like_regexp(f"^mlops-fraud-detection-{stage}-foundation:.*DataKey")}
-        for part in ("model-build", "monitoring", "retraining"):
-            template = Template.from_json(platform.json(f"mlops-fraud-detection-{stage}-{part}"))
-            for type_name, prop in (("AWS::Logs::LogGroup", "KmsKeyId"), ("AWS::SQS::Queue", "KmsMasterKeyId"),
-                                    ("AWS::Lambda::Function", "KmsKeyArn")):
-                count = len(template.find_resources(type_name))
-                assert count > 0
-                template.resource_properties_count_is(type_name, {prop: key}, count)
-
-
-def test_functions_reserve_concurrency_except_the_failure_notifier(platform):
-    reserved = {}
-    for part in ("model-build", "monitoring", "retraining"):
-        functions = resources_of_type(platform.json(f"mlops-fraud-detection-prod-{part}"), "AWS::Lambda::Function")
-        reserved.update({k: f["Properties"].get("ReservedConcurrentExecutions") for k, f in functions.items()})
-    assert len(reserved) == 6  # approval, baselines, drift and quality checkers, gate, failure notifier
-    assert {k: v for k, v in reserved.items() if v != 1} == {
-        next(k for k in reserved if k.startswith("NotificationsFailureNotifier")): None}
 
 
 # ------------------------------------------------------------------ pack names
