@@ -43,6 +43,10 @@ class lazy_module:  # noqa: N801 (used like a module)
         self._name = name
 
     def __getattr__(self, attribute: str) -> Any:
+        # pytest's collection probes every module-level object (fixture markers, ``pytestmark``, ``__test__``...):
+        # those probes must not import the module.
+        if attribute.startswith("_") or attribute == "pytestmark":
+            raise AttributeError(attribute)
         return getattr(importlib.import_module(self._name), attribute)
 
 
