@@ -28,9 +28,10 @@ PARTS = ("foundation", "feature-store", "model-build", "serving", "monitoring", 
 PACKAGE = "arn:aws:sagemaker:us-east-1:111122223333:model-package/mlops-fraud-detection/3"
 
 
-# app.py as `cdk synth` runs it, then the sagemaker SDK modules the process loaded.
-_RUN_APP = ("import runpy, sys; runpy.run_path('app.py', run_name='__main__'); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sagemaker', 'sagemaker_core')))")
+# The public API's lazy names, then app.py as `cdk synth` runs it; after each, the sagemaker SDK modules loaded.
+_SDK = "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sagemaker', 'sagemaker_core')))"
+_RUN_APP = ("import runpy, sys, mlops_cdk; from mlops_cdk import FoundationStack, ModelBuildStack, RetrainingStack; "
+            f"{_SDK}; runpy.run_path('app.py', run_name='__main__'); {_SDK}")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,9 @@ def platform_run():
     run = subprocess.run([sys.executable, "-c", _RUN_APP], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    return assembly(outdir), run.stdout.strip().splitlines()[-1]
+    after_import, after_app = run.stdout.strip().splitlines()[-2:]
+    assert after_import == "[]", "importing the library and its stacks loaded the sagemaker SDK"
+    return assembly(outdir), after_app
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,8 @@
 """The public API: every name importable from ``mlops_cdk``, loaded on first use, the SDK only when asked for."""
 
-import subprocess
-import sys
-
 import pytest
 
 import mlops_cdk
-from tests.harness import ROOT
 
 
 def test_all_lists_exactly_the_exports():
@@ -24,8 +20,5 @@ def test_an_unknown_name_is_an_attribute_error():
         mlops_cdk.SecureBukcet  # noqa: B018
 
 
-def test_importing_the_library_and_its_stacks_loads_no_sagemaker_sdk():
-    code = ("import sys, mlops_cdk; from mlops_cdk import FoundationStack, ModelBuildStack, RetrainingStack; "
-            "print(sorted(m for m in sys.modules if m == 'sagemaker' or m.startswith('sagemaker.')))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+# Importing the library and its stacks loads no sagemaker SDK: checked in the process tests/test_app.py runs app.py
+# in (platform_run), which imports those names first.

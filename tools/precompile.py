@@ -31,7 +31,9 @@ IMPORTS = ("mlops_cdk.app_builder, mlops_cdk.pipeline_defs.offline_session, mlop
            "moto.sagemaker.models, moto.sagemaker.responses, moto.events.models, moto.events.responses, "
            "moto.cloudwatch.models, moto.cloudwatch.responses, moto.sns.models, moto.sns.responses, moto.iam.models, "
            "moto.sts.models, moto.sts.responses, moto.moto_api._internal, cryptography.x509, xdist.scheduler, "
-           "xdist.remote, syrupy.extensions.json, anyio.abc, anyio.streams.memory")
+           "xdist.remote, syrupy.extensions.json, anyio.abc, anyio.streams.memory, moto.ssm.models, moto.ssm.responses, "
+           "moto.codepipeline.models, moto.codepipeline.responses, moto.ec2.models, moto.sagemakerruntime.models, "
+           "yaml, mlops_cdk.compliance, mlops_cdk.stacks.delivery, mlops_cdk.stacks.studio")
 
 
 def _compile(path: str) -> None:
