@@ -22,11 +22,13 @@ CONTEXT ?=
 
 setup: $(VENV)/.installed node_modules/.installed
 
-# Reinstall only when a pin changed. uv (pinned) installs the pinned set in seconds.
+# Reinstall only when a pin changed. uv (pinned) installs the pinned set in seconds. The venv is created without
+# pip (ensurepip costs seconds): uv comes from the interpreter's own pip, or from ensurepip where it has none.
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-test.txt constraints.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(PY) install --quiet --disable-pip-version-check uv==$(UV_VERSION) \
+		|| { $(PY) -m ensurepip --default-pip >/dev/null && $(PY) -m pip install --quiet uv==$(UV_VERSION); }
 	$(UV) pip install --quiet --python $(PY) -r requirements-dev.txt -c constraints.txt
 	$(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation -e .
 	$(PY) tools/precompile.py
