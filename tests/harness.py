@@ -9,6 +9,7 @@ cdk-nag findings not acknowledged, and cfn-lint findings on demand.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import dataclasses
 import functools
@@ -17,6 +18,7 @@ import itertools
 import json
 import pathlib
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -84,9 +86,14 @@ class SynthResult:
         return [f for f in self.nag_findings if f" at {stack}/" in f]
 
 
+# Every synth of this test process goes under one directory, removed when the process ends (~150 MB a run).
+_OUT_ROOT = tempfile.mkdtemp(prefix="mlops-cdk-tests-")
+atexit.register(shutil.rmtree, _OUT_ROOT, ignore_errors=True)
+
+
 def synth(build: Callable[[App], Any], *, context: dict[str, Any] | None = None, nag: bool = True) -> SynthResult:
     """Synthesize what ``build(app)`` adds to a fresh app; never raises on nag findings, returns them."""
-    outdir = tempfile.mkdtemp(prefix="mlops-cdk-test-")
+    outdir = tempfile.mkdtemp(prefix="mlops-cdk-test-", dir=_OUT_ROOT)
     app = App(outdir=outdir, context={**reference_context(), **(context or {})})
     build(app)
     if nag:
