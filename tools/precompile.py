@@ -1,4 +1,4 @@
-"""Byte-compile, on every core, the installed modules the platform and its tests import (and warm jsii's cache).
+"""Byte-compile, on every core, the installed modules the platform and its tests import.
 
 ``make setup`` installs without compiling (seconds instead of minutes), so each
 fresh process would compile aws-cdk-lib, the sagemaker SDK, cfn-lint, moto ... on
@@ -40,18 +40,10 @@ def _compile(path: str) -> None:
     py_compile.compile(path, quiet=2)
 
 
-# jsii unpacks aws-cdk-lib (~190 MB) into its package cache the first time a process loads it: on a fresh machine
-# every pytest worker would do that at once. One process does it here, next to the compilation (its own stderr
-# is dropped: Node's version banner).
-_WARM_JSII = "import aws_cdk, cdk_nag"
-
-
 def compile_listed() -> int:
     files = [str(SITE / line) for line in HOT_LIST.read_text().split() if (SITE / line).is_file()]
-    warm = subprocess.Popen([sys.executable, "-c", _WARM_JSII], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with concurrent.futures.ProcessPoolExecutor() as pool:
         list(pool.map(_compile, files, chunksize=32))
-    warm.wait()
     return len(files)
 
 
