@@ -6,17 +6,17 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, Aws, CfnOutput, Stack
+from aws_cdk import Annotations, CfnOutput, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .._nag import acknowledge, acknowledge_bucket_grant
+from .._nag import acknowledge_bucket_grant
 from .._validation import invalid, require_pattern
 from ..config import PlatformConfig
+from ..constructs.common.key_policies import allow_decrypt_through_s3
 from ..constructs.foundation.execution_role import SageMakerExecutionRole
 from ..constructs.serving.model_endpoint import ModelEndpoint
 from ..constructs.serving.monitored_endpoint import MonitoredEndpoint
@@ -193,20 +193,8 @@ class ServingStack(Stack):
         bucket = s3.Bucket.from_bucket_name(self, "ModelSourceBucket", config.data_bucket_name(source))
         bucket.grant_read(role, key_pattern)
         acknowledge_bucket_grant(role, bucket, key_pattern, why)
-        # Its objects are SSE-KMS with that stage's data key, whose ARN this
-        # stage cannot know: decrypt only through S3, only for that bucket.
-        role.add_to_principal_policy(iam.PolicyStatement(
-            sid="DecryptModelSourceObjects",
-            actions=["kms:Decrypt"],
-            resources=[f"arn:{Aws.PARTITION}:kms:{Aws.REGION}:{Aws.ACCOUNT_ID}:key/*"],
-            conditions={
-                "StringEquals": {"kms:ViaService": f"s3.{Aws.REGION}.{Aws.URL_SUFFIX}"},
-                "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"{bucket.bucket_arn}/*"},
-            },
-        ))
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]",
-            f"The {source} stage's data key ARN is not known to this stage; decryption is limited to S3 "
-            f"requests for objects of the {source} platform bucket by kms:ViaService and the S3 encryption context.",
-        )
+        # Its objects are SSE-KMS with that stage's data key, whose ARN this stage cannot know.
+        allow_decrypt_through_s3(
+            role, bucket, sid="DecryptModelSourceObjects",
+            why=f"The {source} stage's data key ARN is not known to this stage; decryption is limited to S3 "
+                f"requests for objects of the {source} platform bucket by kms:ViaService and the S3 encryption context.")

@@ -19,7 +19,10 @@ import weakref
 from aws_cdk import Annotations, Aws, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
+
+from ..._nag import acknowledge
 
 LOGS_SID = "AllowCloudWatchLogsOfThisAccount"
 EVENTS_SID = "AllowEventBridgeDeadLettersOfThisAccount"
@@ -76,3 +79,18 @@ def _add(scope: IConstruct, key: kms.IKey, statement: iam.PolicyStatement, conse
 
 
 __all__ = ["allow_event_dead_letters", "allow_log_encryption", "events_statement", "logs_statement"]
+
+
+def allow_decrypt_through_s3(role: iam.IRole, bucket: s3.IBucket, *, sid: str, why: str) -> None:
+    """Let ``role`` decrypt the SSE-KMS objects of a bucket whose key it cannot name (another stage's): any key
+    of the account, but only through S3 and only for that bucket's objects (kms:ViaService and S3's context)."""
+    role.add_to_principal_policy(iam.PolicyStatement(
+        sid=sid,
+        actions=["kms:Decrypt"],
+        resources=[f"arn:{Aws.PARTITION}:kms:{Aws.REGION}:{Aws.ACCOUNT_ID}:key/*"],
+        conditions={
+            "StringEquals": {"kms:ViaService": f"s3.{Aws.REGION}.{Aws.URL_SUFFIX}"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"{bucket.bucket_arn}/*"},
+        },
+    ))
+    acknowledge(role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]", why)

@@ -12,14 +12,14 @@ import dataclasses
 import importlib.metadata
 import re
 
-from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import pipelines
 from constructs import Construct
 
-from ..._nag import acknowledge, acknowledge_bucket_grant
+from ..._nag import acknowledge_bucket_grant
 from ..._validation import (
     invalid,
     is_token,
@@ -28,6 +28,7 @@ from ..._validation import (
     require_model_package,
     require_pattern,
 )
+from ..common.key_policies import allow_decrypt_through_s3
 from ...lambdas._shared import contract
 
 SCRIPT = "mlops_cdk/delivery_checks/endpoint_test.py"
@@ -88,30 +89,16 @@ class EndpointTestAccess(Construct):
         acknowledge_bucket_grant(self.role, samples_bucket, samples_key_pattern,
                                  "the endpoint test reads rows of the served version's test split, written per run.")
         if samples_bucket.encryption_key is None:
-            self._decrypt_through_s3(samples_bucket)
+            allow_decrypt_through_s3(
+                self.role, samples_bucket, sid="DecryptTestSplitThroughS3",
+                why="The key of another stage's bucket is not known here; decryption is limited to S3 reads of "
+                    "that bucket's objects by kms:ViaService and the S3 encryption context.")
         self.endpoint_name_output = endpoint_name_output or CfnOutput(
             self, "EndpointName", value=endpoint.endpoint_name, description="Endpoint the delivery pipeline tests")
         self.model_package_output = CfnOutput(self, "ModelPackageArn", value=package,
                                               description="Model package version the endpoint serves")
         self.role_arn_output = CfnOutput(self, "RoleArn", value=self.role.role_arn,
                                          description="Role the delivery pipeline's endpoint test assumes")
-
-    def _decrypt_through_s3(self, bucket: s3.IBucket) -> None:
-        self.role.add_to_policy(iam.PolicyStatement(
-            sid="DecryptTestSplitThroughS3",
-            actions=["kms:Decrypt"],
-            resources=[f"arn:{Aws.PARTITION}:kms:{Aws.REGION}:{Aws.ACCOUNT_ID}:key/*"],
-            conditions={
-                "StringEquals": {"kms:ViaService": f"s3.{Aws.REGION}.{Aws.URL_SUFFIX}"},
-                "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"{bucket.bucket_arn}/*"},
-            },
-        ))
-        acknowledge(
-            self.role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]",
-            "The key of another stage's bucket is not known here; decryption is limited to S3 reads of that "
-            "bucket's objects by kms:ViaService and the S3 encryption context.",
-        )
 
 
 @dataclasses.dataclass(frozen=True)
