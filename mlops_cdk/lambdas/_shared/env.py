@@ -199,11 +199,15 @@ def cold_start(load_config: Callable[[Mapping[str, str]], T], log: Callable[...,
 
 # ----------------------------------------------------------------- AWS clients
 _CLIENTS: dict[str, Any] = {}
-_BOTO_CONFIG = BotoConfig(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
+
+
+def _boto_config() -> BotoConfig:
+    # A fresh one per client: botocore rewrites a Config's retries in place (max_attempts -> total_max_attempts).
+    return BotoConfig(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
 
 
 def client(service: str) -> Any:
     """The boto3 client for ``service``: created on first use, reused while the container is warm."""
     if service not in _CLIENTS:
-        _CLIENTS[service] = boto3.client(service, config=_BOTO_CONFIG)
+        _CLIENTS[service] = boto3.client(service, config=_boto_config())
     return _CLIENTS[service]
