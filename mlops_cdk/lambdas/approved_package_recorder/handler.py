@@ -66,6 +66,7 @@ from botocore.exceptions import ClientError
 import contract
 import env
 from json_log import json_logger
+from package_events import model_package_change
 
 APPROVED, REJECTED, _PENDING = contract.APPROVAL_STATUSES
 NONE = contract.NO_APPROVED_PACKAGE
@@ -125,15 +126,9 @@ def default_clients() -> Clients:
 # ------------------------------------------------------------------ events
 def parse_event(event: Any, config: Config) -> tuple[tuple[str, str] | None, str | None]:
     """(version ARN, status) of an event this function acts on, or (None, why not)."""
-    if not isinstance(event, Mapping):
-        return None, f"event is a {type(event).__name__}, not a JSON object"
-    if event.get("source") != contract.SAGEMAKER_EVENT_SOURCE:
-        return None, f"source is {str(event.get('source'))[:100]!r}, not {contract.SAGEMAKER_EVENT_SOURCE!r}"
-    if event.get("detail-type") != contract.MODEL_PACKAGE_STATE_CHANGE:
-        return None, f"detail-type is {str(event.get('detail-type'))[:100]!r}"
-    detail = event.get("detail")
-    if not isinstance(detail, Mapping):
-        return None, "detail is missing or not an object"
+    detail, why = model_package_change(event)
+    if detail is None:
+        return None, why
     arn = detail.get("ModelPackageArn")
     parts = contract.MODEL_PACKAGE_ARN_PARTS_RE.match(arn) if isinstance(arn, str) else None
     if parts is None:
@@ -231,11 +226,18 @@ class _Recorder:
         return True
 
     # -- decisions
-    def approved(self) -> dict[str, Any]:
+    def no_longer(self, status: str) -> dict[str, Any] | None:
+        """The skip when the registry no longer holds the version in the event's ``status`` (a late event)."""
         current = self.status_of(self.arn)
-        if current != APPROVED:
-            return self.result(SKIPPED, f"the version is {current or 'gone'} now, no longer {APPROVED}",
-                               current_status=current)
+        if current == status:
+            return None
+        return self.result(SKIPPED, f"the version is {current or 'gone'} now, no longer {status}",
+                           current_status=current)
+
+    def approved(self) -> dict[str, Any]:
+        changed = self.no_longer(APPROVED)
+        if changed is not None:
+            return changed
         self.read()
         if all(v == self.arn for v in self.values.values()) and self.deployed[:1] == [self.arn]:
             return self.result(DUPLICATE, "every stage already records this version and its deployment "
@@ -245,10 +247,9 @@ class _Recorder:
                                     f"{self.config.pipeline_name} started", pipeline_execution_id=execution)
 
     def rejected(self) -> dict[str, Any]:
-        current = self.status_of(self.arn)
-        if current != REJECTED:
-            return self.result(SKIPPED, f"the version is {current or 'gone'} now, no longer {REJECTED}",
-                               current_status=current)
+        changed = self.no_longer(REJECTED)
+        if changed is not None:
+            return changed
         self.read()
         if self.deployed[:1] != [self.arn] and self.arn not in self.values.values():
             return self.result(SKIPPED, "not the recorded version: nothing changes")

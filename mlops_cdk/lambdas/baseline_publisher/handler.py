@@ -47,6 +47,7 @@ from botocore.exceptions import ClientError
 import contract
 import env
 from json_log import json_logger
+from package_events import model_package_change
 
 APPROVED, _REJECTED, _PENDING = contract.APPROVAL_STATUSES
 
@@ -86,10 +87,9 @@ def load_config(environ: Mapping[str, str]) -> Config:
 
 def parse_event(event: Any, group: str) -> str | None:
     """The approved package ARN of ``group`` named by ``event``, or None (and a log line saying why)."""
-    detail = event.get("detail") if isinstance(event, Mapping) else None
-    if not isinstance(detail, Mapping) or event.get("source") != contract.SAGEMAKER_EVENT_SOURCE \
-            or event.get("detail-type") != contract.MODEL_PACKAGE_STATE_CHANGE:
-        log("skipped: not a SageMaker model package state change event", event=event)
+    detail, why = model_package_change(event)
+    if detail is None:
+        log(f"skipped: not a SageMaker model package state change event ({why})", event=event)
         return None
     arn = detail.get("ModelPackageArn")
     if not isinstance(arn, str) or not contract.MODEL_PACKAGE_ARN_RE.match(arn):

@@ -55,6 +55,7 @@ import contract
 import env
 from approval_metrics import MISSING, extract_metric, flatten_metrics, is_real_number, meets_threshold, symbol
 from json_log import json_logger, json_safe
+from package_events import model_package_change
 
 APPROVED, _REJECTED, PENDING = contract.APPROVAL_STATUSES
 
@@ -136,15 +137,9 @@ def _error_text(error: ClientError) -> str:
 # ------------------------------------------------------------------ events
 def parse_event(event: Any) -> tuple[dict[str, Any] | None, str | None]:
     """The fields the gate needs, or why the event is not one it can act on."""
-    if not isinstance(event, dict):
-        return None, f"event is a {type(event).__name__}, not a JSON object"
-    if event.get("source") != contract.SAGEMAKER_EVENT_SOURCE:
-        return None, f"source is {event.get('source')!r}, not {contract.SAGEMAKER_EVENT_SOURCE!r}"
-    if event.get("detail-type") != contract.MODEL_PACKAGE_STATE_CHANGE:
-        return None, f"detail-type is {event.get('detail-type')!r}, not {contract.MODEL_PACKAGE_STATE_CHANGE!r}"
-    detail = event.get("detail")
-    if not isinstance(detail, dict):
-        return None, "detail is missing or not an object"
+    detail, why = model_package_change(event)
+    if detail is None:
+        return None, why
     arn = detail.get("ModelPackageArn")
     if not isinstance(arn, str) or not contract.MODEL_PACKAGE_ARN_RE.match(arn):
         return None, f"detail.ModelPackageArn {arn!r} is not a model package version ARN"
