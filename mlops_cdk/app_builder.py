@@ -136,20 +136,20 @@ def build_app(app: App, context: Mapping[str, Any] | None = None) -> dict[str, P
     """
     context = dict(app.node.get_all_context() if context is None else context)
     stages = selected_stages(context)
-    if stages is None or PlatformConfig.from_context(context).delivery is not None:
-        config = PlatformConfig.from_context(context)
-        platforms = (build_delivery(app, context, config) if config.delivery is not None
-                     else {config.stage: build_platform(app, config)})
+    if stages is not None and len(stages) > 1 and context.get("model_package_arn") not in (None, ""):
+        raise invalid(
+            "config", "model_package_arn", context["model_package_arn"],
+            f"a single stage (stages={','.join(stages)} selects {len(stages)}); "
+            "set serving.<stage>.model_package_arn per stage instead",
+        )
+    config = PlatformConfig.from_context(context)  # the app-wide keys (delivery, guardrails) are the same per stage
+    if config.delivery is not None:
+        platforms = build_delivery(app, context, config)
+    elif stages is None:
+        platforms = {config.stage: build_platform(app, config)}
     else:
-        if len(stages) > 1 and context.get("model_package_arn") not in (None, ""):
-            raise invalid(
-                "config", "model_package_arn", context["model_package_arn"],
-                f"a single stage (stages={','.join(stages)} selects {len(stages)}); "
-                "set serving.<stage>.model_package_arn per stage instead",
-            )
         configs = [PlatformConfig.from_context({**context, "stage": stage}) for stage in stages]  # validate all first
         platforms = {config.stage: build_platform(app, config) for config in configs}
-    config = next(iter(platforms.values())).config
     if config.permissions_boundary is not None or config.role_path is not None:  # app-wide, after everything
         PlatformGuardrails(permissions_boundary=config.permissions_boundary, role_path=config.role_path).apply(app)
     return platforms
