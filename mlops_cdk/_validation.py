@@ -260,14 +260,16 @@ def require_account_id(owner: str, prop: str, value: Any) -> str:
     return require_pattern(owner, prop, value, ACCOUNT_ID_RE, "a 12-digit AWS account id, as a string")
 
 
-def require_region(owner: str, prop: str, value: Any) -> str:
-    """A region name cfn-lint knows (the same check as ``PlatformConfig.region``)."""
+def require_region(owner: str, prop: str, value: Any, *, alternative: str = "") -> str:
+    """A region name cfn-lint knows (``PlatformConfig.region``, ``delivery.region``); ``alternative`` names what
+    else the key allows (e.g. leaving it unset)."""
     from ._data.regions_generated import CFN_LINT_VERSION, KNOWN_REGIONS
 
     if not isinstance(value, str) or not REGION_RE.match(value):
-        raise invalid(owner, prop, value, "an AWS region name like eu-west-1")
+        raise invalid(owner, prop, value, f"an AWS region name like eu-west-1{alternative}")
     if value not in KNOWN_REGIONS:
-        raise invalid(owner, prop, value, f"a region cfn-lint {CFN_LINT_VERSION} knows ({', '.join(KNOWN_REGIONS)})")
+        raise invalid(owner, prop, value,
+                      f"a region cfn-lint {CFN_LINT_VERSION} knows ({', '.join(KNOWN_REGIONS)}){alternative}")
     return value
 
 

@@ -29,10 +29,10 @@ from ._validation import (
     require_feature_names,
     require_fraction,
     require_int,
+    require_region,
     require_tags,
 )
 from ._context import coerce
-from ._data.regions_generated import CFN_LINT_VERSION, KNOWN_REGIONS
 from .compliance import parse_packs
 from .lambdas._shared import contract
 from .settings import STAGES, StageServing
@@ -57,7 +57,6 @@ MAX_PREFIX = 35
 # Names end up in bucket names, SageMaker resource names and tags, so they
 # follow the strictest of those rules: lower-case letters, digits, hyphens.
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
-_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 # s3://<bucket>/<prefix>: S3's bucket-name rules, any key prefix.
 _S3_PREFIX_URI_RE = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<prefix>.*))?$")
 
@@ -208,11 +207,9 @@ class PlatformConfig(ServingResolution):
         self._resolve_platform_options()
         if self.region == "":
             object.__setattr__(self, "region", None)
-        if self.region is not None and not (isinstance(self.region, str) and _REGION_RE.match(self.region)):
-            raise _fail("region", self.region, "an AWS region name like eu-west-1, or unset for region-agnostic templates")
-        if self.region is not None and self.region not in KNOWN_REGIONS:
-            raise _fail("region", self.region, f"a region cfn-lint {CFN_LINT_VERSION} knows ({', '.join(KNOWN_REGIONS)}), "
-                        "or unset for region-agnostic templates (they deploy to any region)")
+        if self.region is not None:
+            require_region("config", "region", self.region,
+                           alternative=", or unset for region-agnostic templates (they deploy to any region)")
 
     def _validate_quality_monitoring(self) -> None:
         require_choice("config", "problem_type", self.problem_type, contract.PROBLEM_TYPES)

@@ -43,18 +43,16 @@ import datetime
 import json
 import math
 import pathlib
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from .._validation import invalid
+from .._validation import REGION_RE, invalid
 from ..lambdas._shared import contract
 
 CURRENCY = "USD"
 USAGES = ("hosting", "training", "processing")
 ARCHITECTURES = ("arm64", "x86_64")
 LAMBDA_PRICES = ("gb_second", "request")
-_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 _BOOK_KEYS = ("currency", "regions", "comment")
 _REGION_KEYS = ("source", "as_of", "instance_hour", "lambda", "serverless_inference", "comment")
 _FETCH_HINT = "make prices REGION={region} (AWS credentials) fetches every instance type of the region"
@@ -119,7 +117,7 @@ class PriceBook:
             raise invalid(owner, "regions", regions, 'an object of region -> prices, e.g. {"eu-west-1": {...}}')
         parsed = {}
         for region, raw in regions.items():
-            if not isinstance(region, str) or not _REGION_RE.match(region):
+            if not isinstance(region, str) or not REGION_RE.match(region):
                 raise invalid(owner, f"regions.{region}", region, "an AWS region name like eu-west-1")
             parsed[region] = _region(owner, f"regions.{region}.", raw)
         return cls(parsed, origin=origin)

@@ -15,7 +15,7 @@ from aws_cdk import Aws, Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ..._validation import invalid, is_token
+from ..._validation import REGION_RE, invalid, is_token
 from ...lambdas._shared import contract
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
@@ -30,7 +30,6 @@ _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}
 _BRANCH_RE = re.compile(r"^(?!refs/)(?![-/.])(?!.*(?:\.\.|//|\.lock$|/$|\.$))[A-Za-z0-9._/-]{1,255}$")
 _ENVIRONMENT_RE = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
 _QUALIFIER_RE = re.compile(r"^[A-Za-z0-9]{1,10}$")
-_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
 
 class GitHubOidcRole(Construct):
@@ -83,7 +82,7 @@ class GitHubOidcRole(Construct):
             _require_provider(provider)
         _require(qualifier, _QUALIFIER_RE, "qualifier", "the CDK bootstrap qualifier: 1-10 letters or digits")
         accounts = _names("deploy_accounts", deploy_accounts, contract.ACCOUNT_ID_RE, "12-digit AWS account ids")
-        regions = _names("deploy_regions", deploy_regions, _REGION_RE, "AWS regions like eu-west-1")
+        regions = _names("deploy_regions", deploy_regions, REGION_RE, "AWS regions like eu-west-1")
         super().__init__(scope, id)
 
         self.repository, self.branch, self.environments = repository, branch, envs
