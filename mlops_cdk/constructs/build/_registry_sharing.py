@@ -10,7 +10,6 @@ group, bucket or key) get one synth warning with the exact statements their owne
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,6 +26,7 @@ from ..._nag import flatten_cfn_reference
 from ..._validation import invalid, is_token, require_key_prefix
 from ...lambdas._shared import contract
 from ..common.platform_function import dead_letter_alarm, encrypted_dead_letter_queue
+from ..common.policy_text import policy_text
 
 _OWNER = "ModelRegistry"
 # "Set up discoverability" (SageMaker developer guide, model registry cross-account): what another
@@ -103,12 +103,12 @@ def share_artifacts(scope: IConstruct, accounts: Sequence[str], bucket: s3.IBuck
         note = "" if key is not None else (" (and, if its objects are encrypted with a KMS key, pass that key as "
                                            "artifact_key: the key policy must allow them too)")
         missing.append(f"the policy of bucket {_readable(scope, bucket.bucket_name)} (imported: this app "
-                       f"cannot change it) must allow: {_render(scope, statements)}{note}")
+                       f"cannot change it) must allow: {policy_text(scope, statements)}{note}")
     if key is not None:
         statement = _key_statement(accounts, bucket.env.region)
         if not key.add_to_resource_policy(statement).statement_added:
             missing.append(f"the key policy of {_readable(scope, key.key_arn)} (imported: this app cannot change "
-                           f"it) must allow: {_render(scope, [statement])}")
+                           f"it) must allow: {policy_text(scope, [statement])}")
     return missing
 
 
@@ -121,27 +121,11 @@ def warn(scope: IConstruct, missing: Sequence[str]) -> None:
 def group_policy_missing(scope: IConstruct, accounts: Sequence[str], group_arn: str, packages: str) -> str:
     return (f"the resource policy of model package group {_readable(scope, group_arn)} (imported: this app "
             f"cannot change it; aws sagemaker put-model-package-group-policy) must allow: "
-            f"{_render(scope, [read_statement(accounts, group_arn, packages)])}")
-
-
-def _render(scope: IConstruct, statements: Sequence[iam.PolicyStatement]) -> str:
-    resolved = [Stack.of(scope).resolve(s.to_statement_json()) for s in statements]
-    return json.dumps(_readable_tree(resolved), sort_keys=True)
+            f"{policy_text(scope, [read_statement(accounts, group_arn, packages)])}")
 
 
 def _readable(scope: IConstruct, value: Any) -> str:
     return flatten_cfn_reference(Stack.of(scope).resolve(value))
-
-
-def _readable_tree(node: Any) -> Any:
-    """Intrinsics as ``<AWS::Partition>``-style text, so the statement reads as what to paste (and fill in)."""
-    if isinstance(node, dict) and len(node) == 1 and next(iter(node)) in ("Ref", "Fn::Join", "Fn::GetAtt", "Fn::Sub"):
-        return flatten_cfn_reference(node)
-    if isinstance(node, dict):
-        return {k: _readable_tree(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_readable_tree(v) for v in node]
-    return node
 
 
 # ------------------------------------------------------------------ events

@@ -13,7 +13,6 @@ or delivering the dead letter fails.
 
 from __future__ import annotations
 
-import json
 import weakref
 
 from aws_cdk import Annotations, Aws, Stack, Token
@@ -23,6 +22,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
 from ..._nag import acknowledge
+from .policy_text import policy_text
 
 LOGS_SID = "AllowCloudWatchLogsOfThisAccount"
 EVENTS_SID = "AllowEventBridgeDeadLettersOfThisAccount"
@@ -71,7 +71,7 @@ def _add(scope: IConstruct, key: kms.IKey, statement: iam.PolicyStatement, conse
         return
     warned.add((key.key_arn, statement.sid))
     where = key.key_arn if not Token.is_unresolved(key.key_arn) else "the imported key"
-    rendered = json.dumps(Stack.of(scope).resolve(statement.to_statement_json()), sort_keys=True)
+    rendered = policy_text(scope, statement)
     Annotations.of(scope).add_warning_v2(
         f"mlops-cdk:key-policy-{statement.sid}",
         f"The key policy of {where} (imported: this app cannot change it) must allow {rendered}; until it does, "

@@ -11,16 +11,17 @@ get a synth warning with the exact statements the owner must add.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, Aws, Stack, Token
+from aws_cdk import Annotations, Aws, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import IConstruct, IDependable
+
+from ..common.policy_text import policy_text
 
 BUDGETS = "budgets.amazonaws.com"
 COST_ALERTS = "costalerts.amazonaws.com"
@@ -82,25 +83,21 @@ def _warn(scope: IConstruct, topic: sns.ITopic, key: kms.IKey | None, topic_serv
     topic_arn = topic.topic_arn if match else "<topic ARN>"
     parts = []
     if topic_services:
-        statements = [_render(scope, _topic_statement(s, topic_arn, partition, account)) for s in topic_services]
+        statements = policy_text(scope, [_topic_statement(s, topic_arn, partition, account) for s in topic_services])
         parts.append(f"the policy of topic {topic_arn} (imported: this app cannot change it) must allow: "
-                     + json.dumps(statements))
+                     + statements)
     if key_services:
         where = key.key_arn if key is not None and not Token.is_unresolved(key.key_arn) else "the topic's KMS key"
-        statements = [_render(scope, _key_statement(s, partition, account)) for s in key_services]
+        statements = policy_text(scope, [_key_statement(s, partition, account) for s in key_services])
         parts.append(f"the key policy of {where} (imported: this app cannot change it) must allow: "
-                     + json.dumps(statements))
+                     + statements)
     elif key is None and topic_services:
-        statements = [_render(scope, _key_statement(s, partition, account)) for s in topic_services]
+        statements = policy_text(scope, [_key_statement(s, partition, account) for s in topic_services])
         parts.append("if the topic is encrypted with a customer managed KMS key, its key policy must allow: "
-                     + json.dumps(statements) + " (an AWS managed key, alias/aws/sns, cannot be used)")
+                     + statements + " (an AWS managed key, alias/aws/sns, cannot be used)")
     Annotations.of(scope).add_warning_v2(
         "mlops-cdk:cost-alerts-publishers",
         "AWS Budgets and Cost Anomaly Detection cannot deliver alerts until " + "; and ".join(parts))
-
-
-def _render(scope: IConstruct, statement: iam.PolicyStatement) -> dict[str, Any]:
-    return Stack.of(scope).resolve(statement.to_statement_json())  # service principals are tokens until resolved
 
 
 __all__ = ["BUDGETS", "COST_ALERTS", "allow_cost_publishers"]
