@@ -37,7 +37,6 @@ from typing import Any
 import jsii
 from aws_cdk import (
     Annotations,
-    Aspects,
     Aws,
     CfnCondition,
     CfnOutput,
@@ -45,7 +44,6 @@ from aws_cdk import (
     CfnRule,
     CfnRuleAssertion,
     Fn,
-    IAspect,
     ICfnConditionExpression,
     Stack,
     Token,
@@ -274,68 +272,75 @@ def _sentence(text: str) -> str:
 
 
 # ------------------------------------------------------------------ conditioning
-@jsii.implements(IAspect)
+# The base conditions a condition stands for: itself, or both halves of one ``_both`` made. Conditions created
+# here are Python objects, which jsii hands back as the same objects, so the parts survive on them.
+_PARTS = "_mlops_condition_parts"
+
+
+def _parts(condition: CfnCondition) -> frozenset[int]:
+    return getattr(condition, _PARTS, frozenset({id(condition)}))
+
+
 @jsii.implements(IValidation)
 class _Conditioner:
     """Puts one condition on every resource and output under a scope (and combines it with one already there).
 
-    As an aspect it sees what constructors built; as a validation it runs after
-    CDK has prepared the app, and so also sees the outputs CDK adds for
-    cross-stack references.
+    It runs as a validation, in one pass: after CDK has prepared the app (so it
+    also sees the outputs CDK adds for cross-stack references and what other
+    aspects added) and before the templates are written. A node whose condition
+    already includes this one is left alone, so synthesizing again changes nothing.
     """
 
     def __init__(self, scope: IConstruct, condition: CfnCondition, whole_stack: bool) -> None:
         self._scope, self._condition, self._whole_stack = scope, condition, whole_stack
         self._stack = Stack.of(scope)
-        self._done: set[str] = set()
 
     @classmethod
     def attach(cls, scope: IConstruct, condition: CfnCondition, *, whole_stack: bool) -> None:
-        conditioner = cls(scope, condition, whole_stack)
-        Aspects.of(scope).add(conditioner)
-        scope.node.add_validation(conditioner)
-
-    def visit(self, node: IConstruct) -> None:
-        self._apply(node)
+        scope.node.add_validation(cls(scope, condition, whole_stack))
 
     def validate(self) -> list[str]:
-        for node in self._scope.node.find_all():
-            self._apply(node)
-        if not self._whole_stack:
-            gated = {self._stack.resolve(n.logical_id) for n in self._scope.node.find_all()
-                     if isinstance(n, CfnResource) and Stack.of(n) is self._stack}
+        nodes = self._scope.node.find_all()
+        # Stack.of costs a round trip per node: only needed when a nested stack lies under the scope.
+        nested = any(isinstance(n, Stack) for n in nodes[1:])
+        gated = set()
+        for node in nodes:
+            is_resource = isinstance(node, CfnResource)
+            if not (is_resource or isinstance(node, CfnOutput)):
+                continue
+            if nested and Stack.of(node) is not self._stack:
+                continue
+            self._apply(node, is_resource)
+            if is_resource and not self._whole_stack:
+                gated.add(self._stack.resolve(node.logical_id))
+        if gated:
             for node in self._stack.node.find_all():
                 if isinstance(node, CfnOutput) and _references(self._stack.resolve(node.value), gated):
-                    self._apply(node, output_ok=True)
+                    self._apply(node, False)
         return []
 
-    def _apply(self, node: IConstruct, *, output_ok: bool = False) -> None:
-        is_resource = isinstance(node, CfnResource)
-        is_output = isinstance(node, CfnOutput) and (output_ok or self._whole_stack or self._under_scope(node))
-        if not (is_resource or is_output) or node.node.path in self._done or Stack.of(node) is not self._stack:
+    def _apply(self, node: IConstruct, is_resource: bool) -> None:
+        options = node.cfn_options if is_resource else None
+        current = options.condition if is_resource else node.condition
+        if current is not None and id(self._condition) in _parts(current):
             return
-        self._done.add(node.node.path)
-        current = node.cfn_options.condition if is_resource else node.condition
         combined = self._condition if current is None else _both(self._stack, current, self._condition)
         if is_resource:
-            node.cfn_options.condition = combined
+            options.condition = combined
         else:
             node.condition = combined
-
-    def _under_scope(self, node: IConstruct) -> bool:
-        return node.node.path.startswith(self._scope.node.path + "/")
 
 
 def _both(stack: Stack, first: CfnCondition, second: CfnCondition) -> CfnCondition:
     """``first`` and ``second``, as one condition named after both (logical ids: unique in the stack)."""
-    if first.node.path == second.node.path:
-        return first
     names = (stack.resolve(c.logical_id) for c in (first, second))
     cid = re.sub(r"[^A-Za-z0-9]", "", "And".join(names))
     existing = stack.node.try_find_child(cid)
     if isinstance(existing, CfnCondition):
         return existing
-    return CfnCondition(stack, cid, expression=Fn.condition_and(first, second))
+    combined = CfnCondition(stack, cid, expression=Fn.condition_and(first, second))
+    setattr(combined, _PARTS, _parts(first) | _parts(second))
+    return combined
 
 
 def _references(value: Any, logical_ids: set[str]) -> bool:

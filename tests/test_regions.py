@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from aws_cdk import App, CfnCondition, CfnOutput, CfnResource, Environment, Fn, Stack
+from aws_cdk import App, CfnCondition, CfnOutput, CfnResource, Environment, Fn, NestedStack, Stack
+from aws_cdk.assertions import Template
 from constructs import Construct
 
 from mlops_cdk import PlatformConfig
@@ -238,3 +239,28 @@ def test_readme_shows_the_current_gaps():
     readme = (generate_regions.OUTPUT.parents[2] / "README.md").read_text()  # the repository root
     assert regions.capability_gaps_markdown() in readme, "README's region table is stale: paste the new one"
     assert regions.region_table_markdown(only_gaps=True) in readme
+
+
+def test_a_second_synthesis_changes_nothing_and_a_nested_stack_keeps_its_resources_unconditioned():
+    app = App()
+    stack = Stack(app, "Both")
+    group = CfnResource(stack, "Group", type="AWS::SageMaker::FeatureGroup")
+    optional = Construct(stack, "ModelMonitor")
+    schedule = _schedule(optional, "Schedule")
+    nested = NestedStack(optional, "Nested")
+    _queue(nested, "Inner")
+    regions.require_capabilities(stack, [regions.FEATURE_STORE], why="the test")
+    regions.gate_optional(optional, regions.MODEL_MONITOR)
+
+    first = app.synth(force=True).get_stack_by_name("Both").template
+    second = app.synth(force=True).get_stack_by_name("Both").template
+    assert second == first
+    resources = {stack.resolve(r.logical_id): r for r in (group, schedule, nested.nested_stack_resource)}
+    conditions = {k: v.get("Condition") for k, v in first["Resources"].items() if k in resources}
+    assert conditions[stack.resolve(group.logical_id)] == "FeatureStoreInRegion"
+    for gated in (schedule, nested.nested_stack_resource):  # both gates, combined once
+        both = first["Conditions"][conditions[stack.resolve(gated.logical_id)]]["Fn::And"]
+        assert sorted(c["Condition"] for c in both) == ["FeatureStoreInRegion", "ModelMonitorInRegion"]
+    assert len([c for c in first["Conditions"] if "And" in c]) == 1
+    inner = Template.from_stack(nested).to_json()["Resources"]
+    assert [r.get("Condition") for r in inner.values()] == [None]
