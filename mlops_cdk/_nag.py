@@ -9,6 +9,7 @@ on a reason long enough to say *why* the finding is safe.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,11 +26,18 @@ _BUCKET_GRANT_ACTION_WILDCARDS = (
 )
 
 
+# ``Validations.of`` is a jsii round trip; a construct collects several acknowledgments.
+_VALIDATIONS: weakref.WeakKeyDictionary[IConstruct, Validations] = weakref.WeakKeyDictionary()
+
+
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     """Acknowledge cdk-nag finding ``rule_id`` (e.g. ``AwsSolutions-IAM5[Resource::*]``) on ``scope``."""
     if len(reason.strip()) < _MIN_REASON:
         raise ValueError(f"acknowledgment of {rule_id}: reason must explain why it is safe ({reason!r})")
-    Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+    validations = _VALIDATIONS.get(scope)
+    if validations is None:
+        validations = _VALIDATIONS[scope] = Validations.of(scope)
+    validations.acknowledge(Acknowledgment(id=rule_id, reason=reason))
 
 
 def flatten_cfn_reference(node: Any) -> str:
