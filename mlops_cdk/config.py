@@ -15,9 +15,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Aws, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_scheduler as scheduler
 
+from ._pseudo import Aws
 from . import locations
 from ._validation import (
     ConfigurationError,

@@ -37,7 +37,6 @@ from typing import Any
 import jsii
 from aws_cdk import (
     Annotations,
-    Aws,
     CfnCondition,
     CfnOutput,
     CfnResource,
@@ -50,6 +49,7 @@ from aws_cdk import (
 )
 from constructs import Construct, IConstruct, IValidation
 
+from ._pseudo import Aws
 from ._data.regions_generated import CFN_LINT_VERSION, COMMERCIAL_REGIONS, MISSING_IN, SERVICES
 from ._validation import ConfigurationError, invalid
 

@@ -6,13 +6,14 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from aws_cdk import Aws, CfnOutput, Environment, Stack, Tags
+from aws_cdk import CfnOutput, Environment, Stack, Tags
 from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import aws_events as events
 from aws_cdk import aws_s3 as s3
 from aws_cdk import pipelines
 from constructs import Construct
 
+from .._pseudo import Aws
 from .._validation import invalid
 from ..config import PlatformConfig
 from ..constructs.build.model_registry import ModelRegistry

@@ -9,13 +9,13 @@ acknowledged for cdk-nag with that reason.
 
 from __future__ import annotations
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from ..._pseudo import Aws
 from ..._nag import acknowledge_wildcard_resources
 
 JOB_KINDS = ("processing-job", "training-job", "transform-job")

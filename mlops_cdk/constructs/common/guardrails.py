@@ -21,9 +21,10 @@ and to every stage under it, so call it after building the app.
 from __future__ import annotations
 
 import jsii
-from aws_cdk import Aspects, AspectPriority, Aws, CfnResource, IAspect, Stage
+from aws_cdk import Aspects, AspectPriority, CfnResource, IAspect, Stage
 from constructs import IConstruct
 
+from ..._pseudo import Aws
 from ..._validation import invalid
 from ...settings.guardrails import is_policy_arn, require_permissions_boundary, require_role_path
 

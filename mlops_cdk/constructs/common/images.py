@@ -9,9 +9,10 @@ time.
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnMapping, Fn, Stack
+from aws_cdk import CfnMapping, Fn, Stack
 from constructs import Construct
 
+from ..._pseudo import Aws
 from ..._validation import require_choice
 from ..._data.images_generated import REGISTRY_ACCOUNTS, REPOSITORIES
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import weakref
 
-from aws_cdk import Annotations, Aws, Stack, Token
+from aws_cdk import Annotations, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
+from ..._pseudo import Aws
 from ..._nag import acknowledge
 from .policy_text import policy_text
 

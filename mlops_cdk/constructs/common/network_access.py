@@ -9,10 +9,10 @@ interfaces that do not exist yet, so they are limited to this account and region
 
 from __future__ import annotations
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
+from ..._pseudo import Aws
 from ..._nag import acknowledge
 
 LAMBDA_DESCRIBE_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets")

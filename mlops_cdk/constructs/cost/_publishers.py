@@ -15,12 +15,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, Aws, Token
+from aws_cdk import Annotations, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import IConstruct, IDependable
 
+from ..._pseudo import Aws
 from ..common.policy_text import policy_text
 
 BUDGETS = "budgets.amazonaws.com"

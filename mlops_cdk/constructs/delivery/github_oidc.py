@@ -11,10 +11,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Aws, Duration, Stack, Token
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from ..._pseudo import Aws
 from ..._validation import REGION_RE, invalid, is_token
 from ...lambdas._shared import contract
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from ..._pseudo import Aws
 from ..._nag import acknowledge
 from ..._validation import require_choice
 from ..common.images import IMAGE_KEYS, image_repository_arn

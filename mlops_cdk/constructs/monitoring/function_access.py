@@ -8,11 +8,11 @@ another stack or team. Every key is used through S3 only (``kms:ViaService``).
 
 from __future__ import annotations
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
+from ..._pseudo import Aws
 from ..._nag import acknowledge, acknowledge_wildcard_resources
 from ..common.platform_function import PlatformFunction
 

@@ -7,11 +7,11 @@ to the role, which keeps the reference one way (policy -> role) and needs no cyc
 
 from __future__ import annotations
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
+from ..._pseudo import Aws
 from ..._nag import acknowledge, acknowledge_wildcard_resources
 
 

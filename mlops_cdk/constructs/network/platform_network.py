@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Annotations, Aws, CfnResource, Fn, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, CfnResource, Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ..._pseudo import Aws
 from ..._validation import invalid
 from ...settings.network import ExistingNetwork, require_cidr, require_max_azs
 from ..common.key_policies import allow_log_encryption

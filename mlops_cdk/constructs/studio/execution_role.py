@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from ..._pseudo import Aws
 from ..._nag import acknowledge
 
 # Where Studio's JupyterLab and Code Editor apps write their logs (the log group SageMaker uses for Studio).
