@@ -36,8 +36,9 @@ def apply_standard_tags(scope: Construct, config: PlatformConfig) -> None:
 
     ``Tags.of`` is an aspect, so resources added later in the scope are tagged too.
     """
+    tags = Tags.of(scope)
     for key, value in config.standard_tags.items():
-        Tags.of(scope).add(key, value)
+        tags.add(key, value)
 
 
 _RAW_TAGGABLE = ("AWS::IAM::Role", "AWS::Lambda::Function")

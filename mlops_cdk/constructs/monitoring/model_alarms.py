@@ -179,6 +179,7 @@ class ModelAlarms(Construct):
                             "1-128 of letters, digits and . _ -, starting with a letter or digit")
 
         self._topic = alert_topic
+        self._notify = cw_actions.SnsAction(alert_topic)  # stateless: one action object serves every alarm
         self._prefix = alarm_name_prefix
         self.alarms: list[cloudwatch.Alarm] = []
         self.drift_threshold = drift_threshold
@@ -257,8 +258,8 @@ class ModelAlarms(Construct):
                 "bias drift, high model latency or 5XX errors (see the member alarms).",
                 alarm_rule=cloudwatch.AlarmRule.any_of(
                     *[cloudwatch.AlarmRule.from_alarm(a, cloudwatch.AlarmState.ALARM) for a in members]))
-            self.model_unhealthy.add_alarm_action(cw_actions.SnsAction(alert_topic))
-            self.model_unhealthy.add_ok_action(cw_actions.SnsAction(alert_topic))
+            self.model_unhealthy.add_alarm_action(self._notify)
+            self.model_unhealthy.add_ok_action(self._notify)
 
     # ------------------------------------------------------------- helpers
     @staticmethod
@@ -284,7 +285,7 @@ class ModelAlarms(Construct):
             self, id, alarm_name=self._name(name), alarm_description=description, metric=metric,
             threshold=threshold, comparison_operator=comparison, evaluation_periods=evaluation_periods,
             datapoints_to_alarm=datapoints_to_alarm, treat_missing_data=missing)
-        alarm.add_alarm_action(cw_actions.SnsAction(self._topic))
+        alarm.add_alarm_action(self._notify)
         self.alarms.append(alarm)
         return alarm
 
