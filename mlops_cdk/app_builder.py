@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
@@ -22,14 +22,15 @@ from .config import PlatformConfig
 from .constructs.build.model_registry import ModelRegistry
 from .constructs.common.guardrails import PlatformGuardrails
 from .settings import STAGES
-from .stacks.delivery import DeliveryStack, delivery_stack_name
 from .stacks.feature_store import FeatureStoreStack
 from .stacks.foundation import FoundationStack
 from .stacks.model_build import ModelBuildStack
 from .stacks.monitoring import MonitoringStack
 from .stacks.retraining import RetrainingStack
 from .stacks.serving import ServingStack
-from .stacks.studio import StudioStack
+
+if TYPE_CHECKING:  # imported where used: an app without Studio or delivery does not pay for their modules
+    from .stacks.studio import StudioStack
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,8 +80,10 @@ def build_platform(scope: Construct, config: PlatformConfig) -> Platform:
         drift_endpoints=[serving.monitored_endpoint.endpoint],
         **named("retraining"),
     )
-    studio = (StudioStack(scope, stack_name(config, "studio"), config=config, resources=resources, **named("studio"))
-              if config.studio is not None else None)
+    studio = None
+    if config.studio is not None:
+        from .stacks.studio import StudioStack
+        studio = StudioStack(scope, stack_name(config, "studio"), config=config, resources=resources, **named("studio"))
     if config.delivery is not None and config.stage == config.delivery.stages[0]:
         _share_registry(config, model_build, resources)
     return Platform(config, foundation, feature_store, model_build, serving, monitoring, retraining, studio)
@@ -168,6 +171,8 @@ def build_delivery(app: App, context: Mapping[str, Any], config: PlatformConfig)
     region = config.delivery.region or config.region
     configs = {s: PlatformConfig.from_context({**context, "stage": s, **({"region": region} if region else {})})
                for s in config.delivery.stages}
+    from .stacks.delivery import DeliveryStack, delivery_stack_name
+
     stack = DeliveryStack(app, delivery_stack_name(config), config=config, delivery=config.delivery,
                           build=build_platform, stage_configs=configs)
     return {s: stage.platform for s, stage in stack.stages.items()}
