@@ -9,6 +9,8 @@ median. The cases:
                    without it (CDK_VALIDATION=false);
   SDK render:      importing the sagemaker SDK and rendering the course's training pipeline, no CDK
                    (what a synth pays for a pipeline definition that is not pre-rendered);
+  imports only:    the floor after importing mlops_cdk (and so the aws-cdk-lib modules it uses) and cdk-nag,
+                   without the built-in validation: the least any app on the library takes, no construct built;
   reference app:   app.py with the default cdk.json context (every stack of one stage, cdk-nag on),
                    with and without the built-in validation;
   stages=all:      app.py with `-c stages=all` (dev, staging and prod side by side), with and without
@@ -49,6 +51,10 @@ from mlops_cdk.pipeline_defs import build_training_pipeline
 build_training_pipeline(pipeline_name="bench-training", model_package_group_name="bench").render()
 """
 
+# What every app on the library pays before it builds anything: importing the library (with the aws-cdk-lib
+# modules it uses) and cdk-nag, then the floor's one-resource synth. No construct of ours is built.
+IMPORTS_ONLY = "import cdk_nag, mlops_cdk.app_builder\n" + FLOOR
+
 NO_VALIDATION = {"CDK_VALIDATION": "false"}
 APP = [sys.executable, str(ROOT / "app.py")]
 
@@ -57,6 +63,7 @@ CASES: dict[str, tuple[list[str], dict[str, str], dict[str, str]]] = {
     "floor": ([sys.executable, "-c", FLOOR], {}, {}),
     "floor, no validation": ([sys.executable, "-c", FLOOR], NO_VALIDATION, {}),
     "SDK render": ([sys.executable, "-c", SDK_RENDER], {}, {}),
+    "imports only, no validation": ([sys.executable, "-c", IMPORTS_ONLY], NO_VALIDATION, {}),
     "reference app": (APP, {}, {}),
     "reference app, no validation": (APP, NO_VALIDATION, {}),
     "stages=all": (APP, {}, {"stages": "all"}),
