@@ -92,7 +92,7 @@ def main() -> int:
     total = sum(kinds.values())
     print(f"{total} round trips ({', '.join(f'{k} {n}' for k, n in kinds.most_common())}); "
           f"app.py took {seconds:.2f} s in this process")
-    print(f"| calls | ms | site |\n|---:|---:|---|")
+    print("| calls | ms | site |\n|---:|---:|---|")
     for site, (calls, spent) in sorted(sites.items(), key=lambda kv: -kv[1][0])[:args.top]:
         print(f"| {calls} | {spent * 1000:.0f} | {site} |")
     return 0
