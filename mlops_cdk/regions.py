@@ -22,8 +22,8 @@ platform needs; two gates act on it, decided by the stack's region:
 
 ``<Name>InRegion`` is ``Fn::Not [Fn::Or [Fn::Equals [AWS::Region, r], ...]]``
 over the lacking regions, the form cfn-lint evaluates per region (a
-``Fn::FindInMap`` lookup it does not). Conditions are applied by an aspect and
-again by a validation hook, which runs after CDK adds cross-stack exports.
+``Fn::FindInMap`` lookup it does not). Conditions are applied by a validation
+hook, which runs after CDK adds cross-stack exports and before templates are written.
 """
 
 from __future__ import annotations
