@@ -300,24 +300,24 @@ class _Conditioner:
         scope.node.add_validation(cls(scope, condition, whole_stack))
 
     def validate(self) -> list[str]:
-        nodes = self._scope.node.find_all()
-        # Stack.of costs a round trip per node: only needed when a nested stack lies under the scope.
-        nested = any(isinstance(n, Stack) for n in nodes[1:])
         gated = set()
-        for node in nodes:
+        for node in self._own(self._scope):
             is_resource = isinstance(node, CfnResource)
-            if not (is_resource or isinstance(node, CfnOutput)):
-                continue
-            if nested and Stack.of(node) is not self._stack:
-                continue
             self._apply(node, is_resource)
             if is_resource and not self._whole_stack:
                 gated.add(self._stack.resolve(node.logical_id))
         if gated:
-            for node in self._stack.node.find_all():
+            for node in self._own(self._stack):
                 if isinstance(node, CfnOutput) and _references(self._stack.resolve(node.value), gated):
                     self._apply(node, False)
         return []
+
+    def _own(self, root: IConstruct) -> list[IConstruct]:
+        """The resources and outputs under ``root`` that belong to this stack, not to a nested one."""
+        nodes = [n for n in root.node.find_all() if isinstance(n, (CfnResource, CfnOutput, Stack))]
+        if not any(isinstance(n, Stack) and n is not self._stack for n in nodes):
+            return [n for n in nodes if not isinstance(n, Stack)]  # Stack.of is a round trip: only when needed
+        return [n for n in nodes if not isinstance(n, Stack) and Stack.of(n) is self._stack]
 
     def _apply(self, node: IConstruct, is_resource: bool) -> None:
         options = node.cfn_options if is_resource else None
