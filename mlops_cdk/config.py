@@ -18,8 +18,8 @@ from typing import Any
 from aws_cdk import Duration
 from aws_cdk import aws_scheduler as scheduler
 
-from ._pseudo import Aws
 from . import locations
+from ._pseudo import Aws
 from ._validation import (
     ConfigurationError,
     invalid,

@@ -49,8 +49,8 @@ from aws_cdk import (
 )
 from constructs import Construct, IConstruct, IValidation
 
-from ._pseudo import Aws
 from ._data.regions_generated import CFN_LINT_VERSION, COMMERCIAL_REGIONS, MISSING_IN, SERVICES
+from ._pseudo import Aws
 from ._validation import ConfigurationError, invalid
 
 __all__ = [

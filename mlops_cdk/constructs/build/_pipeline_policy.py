@@ -15,8 +15,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from ..._pseudo import Aws
 from ..._nag import acknowledge_wildcard_resources
+from ..._pseudo import Aws
 
 JOB_KINDS = ("processing-job", "training-job", "transform-job")
 JOB_ACTIONS = tuple(

@@ -21,8 +21,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
-from ..._pseudo import Aws
 from ..._nag import acknowledge
+from ..._pseudo import Aws
 from .policy_text import policy_text
 
 LOGS_SID = "AllowCloudWatchLogsOfThisAccount"

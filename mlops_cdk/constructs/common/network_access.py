@@ -12,8 +12,8 @@ from __future__ import annotations
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
-from ..._pseudo import Aws
 from ..._nag import acknowledge
+from ..._pseudo import Aws
 
 LAMBDA_DESCRIBE_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets")
 LAMBDA_INTERFACE_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",

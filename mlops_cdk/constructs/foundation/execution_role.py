@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ..._pseudo import Aws
 from ..._nag import acknowledge
+from ..._pseudo import Aws
 from ..._validation import require_choice
 from ..common.images import IMAGE_KEYS, image_repository_arn
 

@@ -17,9 +17,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ..._pseudo import Aws
 from ... import locations
 from ..._nag import acknowledge
+from ..._pseudo import Aws
 from ..._validation import invalid
 from ...settings.monitoring import SHADOW_ENDPOINT_PREFIX, BiasOptions, FeatureAttributionOptions
 from ..common._assets import generated_file_asset

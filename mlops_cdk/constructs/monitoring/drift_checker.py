@@ -24,10 +24,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ..._pseudo import Aws
 from ... import locations
 from ...locations import key_prefix
 from ..._nag import acknowledge, acknowledge_wildcard_resources
+from ..._pseudo import Aws
 from ..._validation import (
     invalid,
     require_drift_thresholds,

@@ -11,8 +11,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from ..._pseudo import Aws
 from ..._nag import acknowledge, acknowledge_wildcard_resources
+from ..._pseudo import Aws
 
 
 class JobGrants:

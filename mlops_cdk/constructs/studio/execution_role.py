@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ..._pseudo import Aws
 from ..._nag import acknowledge
+from ..._pseudo import Aws
 
 # Where Studio's JupyterLab and Code Editor apps write their logs (the log group SageMaker uses for Studio).
 STUDIO_LOG_GROUP = "/aws/sagemaker/studio"
