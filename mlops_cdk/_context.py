@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._validation import invalid
+from ._validation import config_invalid
 
-
-def _fail(key: str, value: Any, allowed: str) -> ValueError:
-    return invalid("config", key, value, allowed)
 
 
 def coerce(key: str, raw: Any, type_name: Any) -> Any:
@@ -34,16 +31,16 @@ def coerce(key: str, raw: Any, type_name: Any) -> Any:
         try:
             return float(text)
         except ValueError:
-            raise _fail(key, raw, "a number") from None
+            raise config_invalid(key, raw, "a number") from None
     if kind == "bool":
         if text.lower() not in ("true", "false"):
-            raise _fail(key, raw, "true | false")
+            raise config_invalid(key, raw, "true | false")
         return text.lower() == "true"
     if kind == "int":
         try:
             return int(text)
         except ValueError:
-            raise _fail(key, raw, "an integer") from None
+            raise config_invalid(key, raw, "an integer") from None
     return text
 
 
@@ -51,4 +48,4 @@ def parse_json(key: str, text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _fail(key, text, f"valid JSON ({exc.msg})") from None
+        raise config_invalid(key, text, f"valid JSON ({exc.msg})") from None

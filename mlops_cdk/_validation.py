@@ -37,6 +37,11 @@ def invalid(owner: str, prop: str, value: Any, allowed: str) -> ConfigurationErr
     return ConfigurationError(f"{owner} '{prop}': invalid value {value!r}; allowed: {allowed}")
 
 
+def config_invalid(key: str, value: Any, allowed: str) -> ConfigurationError:
+    """``invalid`` for a configuration key (cdk.json context or ``-c``), named by its path."""
+    return invalid("config", key, value, allowed)
+
+
 # aws-cdk-lib's own encoding (core/lib/private/encoding.js, ``Token.isUnresolved``), read in Python: a
 # synth asks this ~300 times and each jsii round trip costs ~1.5 ms. tests/test_validation_tokens.py keeps
 # both answers equal on every kind of token.

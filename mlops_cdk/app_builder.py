@@ -17,7 +17,7 @@ from constructs import Construct
 
 from . import locations
 from .compliance import add_nag_packs, use_customer_managed_policies
-from ._validation import invalid
+from ._validation import config_invalid
 from .config import PlatformConfig
 from .constructs.build.model_registry import ModelRegistry
 from .constructs.common.guardrails import PlatformGuardrails
@@ -119,12 +119,12 @@ def selected_stages(context: Mapping[str, Any]) -> tuple[str, ...] | None:
     elif isinstance(raw, (list, tuple)):
         parts = list(raw)
     else:
-        raise invalid("config", "stages", raw, allowed)
+        raise config_invalid("stages", raw, allowed)
     if parts == ["all"]:
         return STAGES
     for part in parts:
         if part not in STAGES:
-            raise invalid("config", "stages", part, allowed)
+            raise config_invalid("stages", part, allowed)
     return tuple(dict.fromkeys(parts))
 
 
@@ -140,8 +140,8 @@ def build_app(app: App, context: Mapping[str, Any] | None = None) -> dict[str, P
     context = dict(app.node.get_all_context() if context is None else context)
     stages = selected_stages(context)
     if stages is not None and len(stages) > 1 and context.get("model_package_arn") not in (None, ""):
-        raise invalid(
-            "config", "model_package_arn", context["model_package_arn"],
+        raise config_invalid(
+            "model_package_arn", context["model_package_arn"],
             f"a single stage (stages={','.join(stages)} selects {len(stages)}); "
             "set serving.<stage>.model_package_arn per stage instead",
         )
@@ -166,7 +166,7 @@ def build_delivery(app: App, context: Mapping[str, Any], config: PlatformConfig)
     """
     for key in ("stages", "model_package_arn"):
         if context.get(key) not in (None, "", []):
-            raise invalid("config", key, context[key], "unset with delivery: delivery.stages selects the stages, "
+            raise config_invalid(key, context[key], "unset with delivery: delivery.stages selects the stages, "
                           "serving.<stage>.model_package_arn or an approval (approved_packages) the versions")
     region = config.delivery.region or config.region
     configs = {s: PlatformConfig.from_context({**context, "stage": s, **({"region": region} if region else {})})

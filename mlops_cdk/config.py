@@ -22,7 +22,7 @@ from . import locations
 from ._pseudo import Aws
 from ._validation import (
     ConfigurationError,
-    invalid,
+    config_invalid,
     require_bool,
     require_choice,
     require_drift_thresholds,
@@ -61,9 +61,6 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 # s3://<bucket>/<prefix>: S3's bucket-name rules, any key prefix.
 _S3_PREFIX_URI_RE = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<prefix>.*))?$")
 
-
-def _fail(key: str, value: Any, allowed: str) -> ValueError:
-    return invalid("config", key, value, allowed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,7 +215,7 @@ class PlatformConfig(ServingResolution):
         if uri is not None:
             match = _S3_PREFIX_URI_RE.match(uri) if isinstance(uri, str) else None
             if not match or ".." in match.group("bucket"):
-                raise _fail("ground_truth_s3_uri", uri, "s3://<bucket>/<prefix>/, e.g. s3://my-labels/fraud/")
+                raise config_invalid("ground_truth_s3_uri", uri, "s3://<bucket>/<prefix>/, e.g. s3://my-labels/fraud/")
             prefix = (match.group("prefix") or "").strip("/")
             object.__setattr__(self, "ground_truth_s3_uri", f"s3://{match.group('bucket')}/{prefix + '/' if prefix else ''}")
         require_int("config", "ground_truth_delay_hours", self.ground_truth_delay_hours,
@@ -231,7 +228,7 @@ class PlatformConfig(ServingResolution):
         if self.explainability is not None:
             explainability = Explainability.from_mapping(self.explainability, path="explainability.")
             if explainability.width != len(self.monitoring_features):
-                raise _fail("explainability.shap_baseline", [list(r) for r in explainability.shap_baseline],
+                raise config_invalid("explainability.shap_baseline", [list(r) for r in explainability.shap_baseline],
                             f"rows of {len(self.monitoring_features)} values, one per monitoring_features column")
             object.__setattr__(self, "explainability", explainability)
 
@@ -244,9 +241,9 @@ class PlatformConfig(ServingResolution):
             if value is not None:
                 object.__setattr__(self, key, kind.from_mapping(value, path=f"{key}."))
         if self.delivery is not None and self.delivery.region is not None and self.region not in (None, self.delivery.region):
-            raise _fail("delivery.region", self.delivery.region, f"unset or the platform's region {self.region!r}")
+            raise config_invalid("delivery.region", self.delivery.region, f"unset or the platform's region {self.region!r}")
         if self.studio is not None and self.network is None:
-            raise _fail("studio", "(set)", "a configured network: Studio runs VPC-only; set 'network' to 'create' "
+            raise config_invalid("studio", "(set)", "a configured network: Studio runs VPC-only; set 'network' to 'create' "
                         "or an existing VPC, or remove 'studio'")
         for key, check in (("permissions_boundary", require_permissions_boundary), ("role_path", require_role_path)):
             if getattr(self, key) == "":
@@ -258,13 +255,13 @@ class PlatformConfig(ServingResolution):
         for key in ("project_name", "model_name"):
             value = getattr(self, key)
             if not isinstance(value, str) or not _NAME_RE.match(value):
-                raise _fail(key, value, "3-32 characters of a-z, 0-9 and '-', starting with a letter")
+                raise config_invalid(key, value, "3-32 characters of a-z, 0-9 and '-', starting with a letter")
         if self.stage not in STAGES:
-            raise _fail("stage", self.stage, " | ".join(STAGES))
+            raise config_invalid("stage", self.stage, " | ".join(STAGES))
         if len(self.prefix) > MAX_PREFIX:
             # Blame the longer name: that is the one worth shortening.
             key = "project_name" if len(self.project_name) > len(self.model_name) else "model_name"
-            raise _fail(
+            raise config_invalid(
                 key, getattr(self, key),
                 f"project_name, model_name and stage joined by '-' of at most {MAX_PREFIX} characters "
                 f"(bucket names carry account and region too); {self.prefix!r} has {len(self.prefix)}",

@@ -8,7 +8,7 @@ from typing import Any
 from aws_cdk import Duration
 from aws_cdk import aws_scheduler as scheduler
 
-from .._validation import invalid
+from .._validation import config_invalid
 
 _RATE_RE = re.compile(r"^rate\((?P<value>[1-9][0-9]*) (?P<unit>minutes?|hours?|days?)\)$")
 _CRON_RE = re.compile(r"^cron\((?P<fields>[^()]*)\)$")
@@ -17,9 +17,6 @@ SCHEDULE_ALLOWED = (
     "e.g. rate(7 days) or cron(0 3 ? * MON *)"
 )
 
-
-def _fail(key: str, value: Any, allowed: str) -> ValueError:
-    return invalid("config", key, value, allowed)
 
 
 def schedule_expression(key: str, value: Any) -> scheduler.ScheduleExpression:
@@ -39,12 +36,12 @@ def schedule_expression(key: str, value: Any) -> scheduler.ScheduleExpression:
     cron = _CRON_RE.match(text) if isinstance(text, str) else None
     fields = cron.group("fields").split(" ") if cron else []
     if len(fields) != 6 or not all(fields):
-        raise _fail(key, value, SCHEDULE_ALLOWED)
+        raise config_invalid(key, value, SCHEDULE_ALLOWED)
     minute, hour, day, month, week_day, year = (None if f == "?" else f for f in fields)
     if (day is None) == (week_day is None):
-        raise _fail(key, value, "'?' in exactly one of day-of-month and day-of-week; " + SCHEDULE_ALLOWED)
+        raise config_invalid(key, value, "'?' in exactly one of day-of-month and day-of-week; " + SCHEDULE_ALLOWED)
     try:
         return scheduler.ScheduleExpression.cron(minute=minute, hour=hour, day=day, month=month,
                                                  week_day=week_day, year=year)
     except RuntimeError as exc:  # aws-cdk-lib's own check, e.g. day and week_day both set
-        raise _fail(key, value, f"{SCHEDULE_ALLOWED} ({exc})") from None
+        raise config_invalid(key, value, f"{SCHEDULE_ALLOWED} ({exc})") from None

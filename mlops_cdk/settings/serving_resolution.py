@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .._validation import invalid, require_model_package
+from .._validation import config_invalid, require_model_package
 from ..lambdas._shared import contract
 from .stage_serving import DEFAULT_SERVING, STAGES, StageServing
 
-
-def _fail(key, value, allowed):
-    return invalid("config", key, value, allowed)
 
 
 class ServingResolution:
@@ -21,10 +18,10 @@ class ServingResolution:
     def _resolve_serving(self) -> None:
         raw = {} if self.serving is None else self.serving
         if not isinstance(raw, Mapping):
-            raise _fail("serving", raw, 'a JSON object of stage -> settings, e.g. {"prod": {"instance_count": 3}}')
+            raise config_invalid("serving", raw, 'a JSON object of stage -> settings, e.g. {"prod": {"instance_count": 3}}')
         for stage in raw:
             if stage not in STAGES:
-                raise _fail(f"serving.{stage}", raw[stage], "settings under a stage key: " + " | ".join(STAGES))
+                raise config_invalid(f"serving.{stage}", raw[stage], "settings under a stage key: " + " | ".join(STAGES))
         resolved = {
             stage: StageServing.from_mapping(raw[stage], path=f"serving.{stage}.", base=DEFAULT_SERVING[stage])
             if raw.get(stage) is not None else DEFAULT_SERVING[stage]
@@ -46,10 +43,10 @@ class ServingResolution:
         ``serving.<stage>.model_package_arn`` deploys its approved one; the explicit package wins."""
         approved = {} if self.approved_packages is None else self.approved_packages
         if not isinstance(approved, Mapping):
-            raise _fail("approved_packages", approved, "a JSON object of stage -> model package version ARN")
+            raise config_invalid("approved_packages", approved, "a JSON object of stage -> model package version ARN")
         for stage, arn in approved.items():
             if stage not in STAGES:
-                raise _fail(f"approved_packages.{stage}", arn, "a stage: " + " | ".join(STAGES))
+                raise config_invalid(f"approved_packages.{stage}", arn, "a stage: " + " | ".join(STAGES))
             require_model_package("config", f"approved_packages.{stage}", arn)
             if resolved[stage].model_package_arn is not None:
                 continue
@@ -73,7 +70,7 @@ class ServingResolution:
             return  # a group this platform did not create: nothing to compare
         source = settings.model_source_stage or stage
         if source != owner:
-            raise _fail(
+            raise config_invalid(
                 f"serving.{stage}.model_source_stage", settings.model_source_stage,
                 f"'{owner}': {package_key} is a version of the {owner} stage's model package group "
                 f"{match.group('group')!r}, whose artifacts are in the {owner} stage's bucket",
