@@ -74,13 +74,18 @@ def require_int(owner: str, prop: str, value: Any, *, minimum: int | None = None
     return value
 
 
+def is_finite_number(value: Any) -> bool:
+    """An int or float (not a bool), neither NaN nor infinite: what a JSON number in configuration may be."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def require_number(
     owner: str, prop: str, value: Any, *, minimum: float | None = None, maximum: float | None = None,
     exclusive_minimum: bool = False,
 ) -> float:
     if is_token(value):
         return value
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = is_finite_number(value)
     if ok and minimum is not None:
         ok = value > minimum if exclusive_minimum else value >= minimum
     ok = ok and (maximum is None or value <= maximum)

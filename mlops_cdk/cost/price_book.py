@@ -41,12 +41,11 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-import math
 import pathlib
 from collections.abc import Mapping
 from typing import Any
 
-from .._validation import REGION_RE, invalid
+from .._validation import REGION_RE, invalid, is_finite_number
 from ..lambdas._shared import contract
 
 CURRENCY = "USD"
@@ -175,8 +174,7 @@ def _keys(owner: str, path: str, data: Any, allowed: tuple[str, ...], required: 
 
 
 def _price(owner: str, prop: str, value: Any) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
-    if not ok:
+    if not (is_finite_number(value) and value >= 0):
         raise invalid(owner, prop, value, "a number >= 0 (USD)")
     return float(value)
 

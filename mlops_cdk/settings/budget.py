@@ -14,12 +14,11 @@ cdk.json's ``budget`` (e.g. ``{"monthly_usd": 500}``; every other key has a defa
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._validation import invalid, is_token
+from .._validation import invalid, is_finite_number, is_token
 from ._base import Settings
 
 MAX_NOTIFICATIONS = 10  # per budget
@@ -85,15 +84,11 @@ class BudgetSettings(Settings):
         return tuple(sorted(self.actual_percent if kind == "actual" else self.forecast_percent))
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _amount(owner: str, key: str, value: Any, *, maximum: float, token_ok: bool = False,
             allowed_extra: str = "") -> None:
     if token_ok and is_token(value):
         return
-    if not _is_number(value) or not 0 < value <= maximum:
+    if not is_finite_number(value) or not 0 < value <= maximum:
         raise invalid(owner, key, value, f"a number of US dollars > 0 and <= {maximum:,.0f}{allowed_extra}")
 
 
@@ -103,7 +98,7 @@ def _thresholds(owner: str, key: str, values: Any) -> tuple[float, ...]:
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Sequence):
         raise invalid(owner, key, values, allowed)
     for value in values:
-        if not _is_number(value) or not MIN_THRESHOLD_PERCENT <= value <= MAX_THRESHOLD_PERCENT:
+        if not is_finite_number(value) or not MIN_THRESHOLD_PERCENT <= value <= MAX_THRESHOLD_PERCENT:
             raise invalid(owner, key, value, allowed)
     if len({float(v) for v in values}) != len(values):
         raise invalid(owner, key, list(values), allowed)
